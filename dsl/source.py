@@ -1,0 +1,103 @@
+"""Where things came from: spans in files, and the map from a document's key path to its span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+#: A path into a loaded document: keys and list indices, e.g. ("signals", "rsi").
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A 1-based line/column range in a file; ``end_col`` is exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def shifted(self, offset: int, length: int) -> "Span":
+        """A sub-span on the same line, ``offset`` characters in, ``length`` long."""
+        col = self.col + offset
+        return Span(self.file, self.line, col, self.line, col + max(length, 1))
+
+
+@dataclass(frozen=True)
+class ScalarText:
+    """How a scalar's text sits in the file, to map a character index back to line:col."""
+
+    span: Span
+    style: str | None  # None (plain), "'", '"', "|", ">"
+    raw_lines: tuple[str, ...] = ()  # source lines of block scalars
+
+    def locate(self, index: int, length: int = 1, text: str = "") -> Span:
+        """Span of ``text[index:index+length]`` where ``text`` is the scalar's value."""
+        if self.style in (None, "'", '"') and self.span.line == self.span.end_line:
+            quote = 0 if self.style is None else 1
+            return self.span.shifted(quote + index, length)
+        if self.style in ("|", ">") and text:
+            before = text[:index]
+            line_no = before.count("\n")
+            col_in_line = index - (before.rfind("\n") + 1)
+            # block content starts on the line after the indicator
+            line = self.span.line + 1 + line_no
+            indent = 0
+            if 0 <= line_no < len(self.raw_lines):
+                raw = self.raw_lines[line_no]
+                indent = len(raw) - len(raw.lstrip(" "))
+            col = indent + col_in_line + 1
+            return Span(self.span.file, line, col, line, col + max(length, 1))
+        return self.span
+
+
+@dataclass
+class SourceMap:
+    """Key path -> span of the value (and of the key, for mapping entries)."""
+
+    file: str
+    values: dict[KeyPath, Span] = field(default_factory=dict)
+    keys: dict[KeyPath, Span] = field(default_factory=dict)
+    scalars: dict[KeyPath, ScalarText] = field(default_factory=dict)
+    root: Span | None = None
+
+    def value(self, path: KeyPath) -> Span | None:
+        """Span of the value at ``path``, or of its nearest ancestor that has one."""
+        p = tuple(path)
+        while p:
+            if p in self.values:
+                return self.values[p]
+            p = p[:-1]
+        return self.root
+
+    def key(self, path: KeyPath) -> Span | None:
+        return self.keys.get(tuple(path)) or self.value(path)
+
+    def locate(self, path: KeyPath, index: int, length: int, text: str) -> Span | None:
+        """Span of characters ``index..index+length`` inside the string value at ``path``."""
+        st = self.scalars.get(tuple(path))
+        if st is None:
+            return self.value(path)
+        return st.locate(index, length, text)
+
+
+def render_snippet(span: Span, lines: Iterable[str] | None, context: int = 0) -> str:
+    """The source line of ``span`` with the offending text underlined by carets."""
+    if lines is None:
+        return ""
+    lines = list(lines)
+    if not 1 <= span.line <= len(lines):
+        return ""
+    text = lines[span.line - 1].rstrip("\n").expandtabs(1)
+    width = len(str(span.line))
+    start = max(span.col, 1)
+    end = span.end_col if span.end_line == span.line else len(text) + 1
+    end = max(min(end, len(text) + 1), start + 1)
+    gutter = " " * (width + 1)
+    out = [f" {span.line} | {text}", f"{gutter} | {' ' * (start - 1)}{'^' * (end - start)}"]
+    return "\n".join(out)
