@@ -47,10 +47,8 @@ class ScalarText:
             col_in_line = index - (before.rfind("\n") + 1)
             # block content starts on the line after the indicator
             line = self.span.line + 1 + line_no
-            indent = 0
-            if 0 <= line_no < len(self.raw_lines):
-                raw = self.raw_lines[line_no]
-                indent = len(raw) - len(raw.lstrip(" "))
+            body = [r for r in self.raw_lines if r.strip()]
+            indent = min((len(r) - len(r.lstrip(" ")) for r in body), default=0)
             col = indent + col_in_line + 1
             return Span(self.span.file, line, col, line, col + max(length, 1))
         return self.span
@@ -98,6 +96,12 @@ def render_snippet(span: Span, lines: Iterable[str] | None, context: int = 0) ->
     start = max(span.col, 1)
     end = span.end_col if span.end_line == span.line else len(text) + 1
     end = max(min(end, len(text) + 1), start + 1)
+    if len(text) > 100:  # window long lines around the offending text
+        lo = max(0, start - 40)
+        hi = min(len(text), max(end, start + 1) + 40)
+        text = ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
+        shift = lo - (3 if lo else 0)
+        start, end = start - shift, min(end - shift, start - shift + 60)
     gutter = " " * (width + 1)
     out = [f" {span.line} | {text}", f"{gutter} | {' ' * (start - 1)}{'^' * (end - start)}"]
     return "\n".join(out)

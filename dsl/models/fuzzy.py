@@ -1,0 +1,90 @@
+"""``kind: fuzzy`` — a fuzzy rule base: variables with membership terms, rules, and operators."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from dsl.models.common import Formula, Model, Name
+
+TNorm = Literal["minimum", "algebraic_product", "bounded_difference", "drastic_product",
+                "einstein_product", "hamacher_product", "nilpotent_minimum"]
+SNorm = Literal["maximum", "algebraic_sum", "bounded_sum", "drastic_sum", "einstein_sum",
+                "hamacher_sum", "nilpotent_maximum", "normalized_sum", "unbounded_sum"]
+Activation = Literal["general", "first", "last", "highest", "lowest", "proportional", "threshold"]
+Defuzzifier = Literal["centroid", "bisector", "mean_of_maximum", "smallest_of_maximum",
+                      "largest_of_maximum", "weighted_average", "weighted_sum"]
+
+
+class Variable(Model):
+    range: tuple[float, float]
+    terms: dict[Name, Formula] = Field(description="term name -> membership function call, e.g. triangle(0, 50, 100)")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> "Variable":
+        if self.range[0] >= self.range[1]:
+            raise ValueError(f"range {list(self.range)} must be [low, high] with low < high")
+        if not self.terms:
+            raise ValueError("a variable needs at least one term")
+        return self
+
+
+class OutputVariable(Variable):
+    default: float | Literal["nan"] = Field("nan", description="value when no rule fires")
+    lock_previous: bool = Field(False, description="when no rule fires, keep the previous output")
+    lock_range: bool = Field(False, description="clip the output to the variable's range")
+    defuzzifier: Defuzzifier | None = None
+    resolution: int = Field(1000, ge=2, le=1_000_000)
+    aggregation: SNorm | None = None
+
+
+class RuleBlock(Model):
+    name: Name = "rules"
+    conjunction: TNorm | None = None
+    disjunction: SNorm | None = None
+    implication: TNorm | None = None
+    activation: Activation = "general"
+    activation_threshold: float | None = Field(None, description="for activation: threshold or first/last/highest/lowest counts")
+    rules: list[str] = Field(min_length=1)
+
+
+class Fuzzy(Model):
+    kind: Literal["fuzzy"]
+    name: Name
+    description: str = ""
+    engine: Literal["mamdani", "larsen", "takagi_sugeno", "tsukamoto"] = "mamdani"
+    conjunction: TNorm = "minimum"
+    disjunction: SNorm = "maximum"
+    implication: TNorm = "minimum"
+    aggregation: SNorm = "maximum"
+    defuzzifier: Defuzzifier | None = None
+    inputs: dict[Name, Variable]
+    outputs: dict[Name, OutputVariable]
+    rules: list[str] = Field(default_factory=list)
+    blocks: list[RuleBlock] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_rules(self) -> "Fuzzy":
+        if not self.rules and not self.blocks:
+            raise ValueError("a rule base needs 'rules' (or 'blocks' of rules)")
+        if self.rules and self.blocks:
+            raise ValueError("write either 'rules' or 'blocks', not both")
+        clash = sorted(set(self.inputs) & set(self.outputs))
+        if clash:
+            raise ValueError(f"{clash} is both an input and an output; names must be unique")
+        if not self.outputs:
+            raise ValueError("a rule base needs at least one output")
+        return self
+
+    def rule_blocks(self) -> list[RuleBlock]:
+        """Rules as blocks: a plain ``rules`` list is one block using the engine's operators."""
+        if self.blocks:
+            return list(self.blocks)
+        return [RuleBlock(rules=list(self.rules))]
+
+    def default_defuzzifier(self) -> str:
+        if self.defuzzifier:
+            return self.defuzzifier
+        return "weighted_average" if self.engine in ("takagi_sugeno", "tsukamoto") else "centroid"

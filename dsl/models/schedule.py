@@ -1,0 +1,53 @@
+"""``kind: schedule`` — several strategies run together on one capital base."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from dsl.models.common import Duration, Model, Name, Pct, Window
+
+
+class Slot(Model):
+    strategy: Name | None = None
+    plan: Name | None = Field(None, description="another schedule run as one slot of this one")
+    universe: Name | None = Field(None, description="overrides the strategy's universe")
+    allocation: Pct
+    cadence: Duration | None = None
+    window: Window | None = None
+    priority: int = 0
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "Slot":
+        if (self.strategy is None) == (self.plan is None):
+            raise ValueError("a slot runs exactly one of 'strategy' or 'plan'")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.strategy or self.plan or ""
+
+
+class AllocationPlan(Model):
+    method: Literal["fixed", "inverse_vol", "risk_parity"] = "fixed"
+    rebalance: Literal["never", "daily", "weekly", "monthly"] = "never"
+    lookback: int = Field(60, ge=2)
+
+
+class Schedule(Model):
+    kind: Literal["schedule"]
+    name: Name
+    description: str = ""
+    capital: float = Field(gt=0)
+    risk_profile: Name | None = None
+    slots: list[Slot] = Field(min_length=1)
+    allocation: AllocationPlan = Field(default_factory=AllocationPlan)
+    holidays: list[str] = Field(default_factory=list, description="dates (YYYY-MM-DD) with no trading")
+
+    @model_validator(mode="after")
+    def _allocations(self) -> "Schedule":
+        total = sum(s.allocation for s in self.slots)
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"slot allocations add up to {total * 100:g}%, more than 100%")
+        return self
