@@ -1,0 +1,585 @@
+"""Parse every formula and rule of a workspace and check it against the library's signatures.
+
+Names resolve to signals, params, price columns or trade state; calls are checked for the
+function's existence, arity, argument types and constness exactly as ``library.REGISTRY``
+declares them. Fuzzy documents are checked for variables, terms, hedges and term ranges.
+Nothing here evaluates anything.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from dsl import ast
+from dsl.bind import bind_call
+from dsl.errors import Collector, Diagnostic, did_you_mean
+from dsl.parse import Locator, parse_expr, parse_rule
+from dsl.resolve import Workspace
+from dsl.source import Span
+from dsl.validate import SpecDoc
+from library.membership import HEDGES, TERM_SHAPES
+from library.registry import REGISTRY, Entry
+from library.types import VType, accepts
+
+COLUMNS = ("open", "high", "low", "close", "volume")
+#: Names that read the open trade; only exits and stops may use them.
+TRADE_STATE = {
+    "bars_in_trade": "bars since the entry fill (0 on the fill bar)",
+    "entry_price": "fill price of the open position",
+    "position_side": "1 long, -1 short",
+}
+NUMERIC = (VType.SERIES, VType.NUMBER, VType.INT, VType.PCT)
+BOOLS = (VType.BOOL, VType.BOOL_CONST)
+
+_TYPE_WORDS = {
+    VType.SERIES: "a number series", VType.BOOL: "a condition", VType.NUMBER: "a number",
+    VType.INT: "a whole number", VType.PCT: "a percentage", VType.BOOL_CONST: "true/false",
+    VType.DURATION: "a duration", VType.MULTI: "several series",
+}
+
+
+@dataclass(frozen=True)
+class Typed:
+    vtype: VType
+    trade: bool = False  # reads the open trade's state
+
+
+@dataclass
+class CheckedStrategy:
+    doc: SpecDoc
+    params: dict[str, float]
+    signals: dict[str, ast.Expr] = field(default_factory=dict)
+    types: dict[str, VType] = field(default_factory=dict)
+    entry: dict[str, ast.Expr] = field(default_factory=dict)
+    exit: dict[str, ast.Expr] = field(default_factory=dict)
+    stops: dict[str, ast.Expr] = field(default_factory=dict)
+    slippage: ast.Expr | None = None
+    sizing_inputs: dict[str, ast.Expr] = field(default_factory=dict)
+    used_signals: set[str] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.doc.name
+
+
+@dataclass
+class CheckedFuzzy:
+    doc: SpecDoc
+    terms: dict[tuple[str, str], ast.Call] = field(default_factory=dict)
+    rules: list[tuple[int, ast.Rule]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.doc.name
+
+
+@dataclass
+class Project:
+    """A checked workspace: every formula parsed and typed; ready to compile."""
+
+    workspace: Workspace
+    strategies: dict[str, CheckedStrategy] = field(default_factory=dict)
+    fuzzies: dict[str, CheckedFuzzy] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def locator(doc: SpecDoc, path: tuple, text: str) -> Locator:
+    return lambda s, e: doc.source.locate(path, s, max(e - s, 1), text) or doc.span(*path) or Span(doc.file, 1, 1, 1, 2)
+
+
+class _StrategyChecker:
+    def __init__(self, ws: Workspace, doc: SpecDoc, params: dict[str, float], diags: Collector):
+        self.ws = ws
+        self.doc = doc
+        self.s = doc.model
+        self.diags = diags
+        self.out = CheckedStrategy(doc, params)
+        self.visiting: list[str] = []
+        uni = ws.get("universe", self.s.universe)
+        self.instruments = [i.id for i in uni.model.instruments] if uni else []
+        self.context = ""
+
+    # ---- entry point ----
+    def run(self) -> CheckedStrategy:
+        s = self.s
+        for name in s.signals:
+            if name in COLUMNS or name in TRADE_STATE or name in s.params:
+                what = "a price column" if name in COLUMNS else "trade state" if name in TRADE_STATE else "a param"
+                self.diags.add("E203", f"signal '{name}' has the same name as {what}",
+                               self.doc.key_span("signals", name), "rename the signal")
+        for name in s.signals:
+            self.signal_type(name, None)
+        for side in ("long", "short"):
+            for section, target in (("entry", self.out.entry), ("exit", self.out.exit)):
+                text = getattr(getattr(s, section), side)
+                if text is None:
+                    continue
+                self.context = section
+                node, t = self.formula((section, side), text)
+                if node is None:
+                    continue
+                target[side] = node
+                if t.vtype not in BOOLS:
+                    self.diags.add("E505", f"{section}.{side} must be a condition (true or false on each bar), "
+                                   f"but '{node.to_text()}' is {_TYPE_WORDS[t.vtype]}", node.span,
+                                   "compare it, e.g. 'rsi(close, 14) < 30'")
+        self.context = "stops"
+        for key in ("stop_loss", "take_profit", "trailing_stop"):
+            text = getattr(s.stops, key)
+            if text is not None:
+                node, t = self.formula(("stops", key), text)
+                if node is not None:
+                    self.out.stops[key] = node
+                    self.numeric_or_error(node, t, f"stops.{key}", "a price distance like '2 * atr(14)' or a percentage like '2%'")
+        self.context = "execution"
+        node, t = self.formula(("execution", "slippage"), s.execution.slippage)
+        if node is not None:
+            self.out.slippage = node
+            self.numeric_or_error(node, t, "execution.slippage", "'5bps' or a price distance like '0.1 * atr(14)'")
+        if s.sizing.method == "fuzzy":
+            self.context = "sizing"
+            for name, text in s.sizing.inputs.items():
+                node, t = self.formula(("sizing", "inputs", name), text)
+                if node is not None:
+                    self.out.sizing_inputs[name] = node
+                    self.numeric_or_error(node, t, f"sizing.inputs.{name}", "a number series")
+            self.check_fuzzy_sizing()
+        if s.instrument and s.instrument not in self.instruments:
+            self.diags.add("E514", f"instrument '{s.instrument}' is not in universe '{s.universe}'",
+                           self.doc.span("instrument"), did_you_mean(s.instrument, self.instruments)
+                           or f"instruments: {', '.join(self.instruments)}")
+        return self.out
+
+    def check_fuzzy_sizing(self) -> None:
+        fz = self.ws.get("fuzzy", self.s.sizing.rulebase)
+        if fz is None:
+            return
+        declared = list(fz.model.inputs)
+        for name in self.s.sizing.inputs:
+            if name not in declared:
+                self.diags.add("E506", f"rule base '{fz.name}' has no input '{name}'",
+                               self.doc.key_span("sizing", "inputs", name),
+                               did_you_mean(name, declared) or f"its inputs: {', '.join(declared)}")
+        for name in declared:
+            if name not in self.s.sizing.inputs:
+                self.diags.add("E201", f"sizing.inputs is missing '{name}', an input of rule base '{fz.name}'",
+                               self.doc.key_span("sizing", "inputs"), f"add '{name}: <formula>'")
+        out = self.s.sizing.output
+        if out is not None and out not in fz.model.outputs:
+            self.diags.add("E506", f"rule base '{fz.name}' has no output '{out}'", self.doc.span("sizing", "output"),
+                           did_you_mean(out, fz.model.outputs) or f"its outputs: {', '.join(fz.model.outputs)}")
+        elif out is None and len(fz.model.outputs) > 1:
+            self.diags.add("E201", f"rule base '{fz.name}' has several outputs; say which one sizes",
+                           self.doc.key_span("sizing"), f"add 'output: {sorted(fz.model.outputs)[0]}'")
+
+    def numeric_or_error(self, node: ast.Expr, t: Typed, where: str, want: str) -> None:
+        if t.vtype not in NUMERIC:
+            self.diags.add("E505", f"{where} must be a number, but '{node.to_text()}' is {_TYPE_WORDS[t.vtype]}",
+                           node.span, f"write {want}")
+
+    # ---- formulas ----
+    def formula(self, path: tuple, text: str) -> tuple[ast.Expr | None, Typed]:
+        node, diag = parse_expr(text, locator(self.doc, path, text), what=".".join(path))
+        if diag:
+            self.diags.items.append(diag)
+            return None, Typed(VType.SERIES)
+        return node, self.infer(node)
+
+    def signal_type(self, name: str, ref: ast.Name | None) -> Typed:
+        if name in self.out.types:
+            return Typed(self.out.types[name])
+        if name in self.visiting:
+            cycle = self.visiting[self.visiting.index(name):] + [name]
+            self.diags.add("E601", "cycle between signals: " + " --> ".join(cycle),
+                           ref.span if ref else self.doc.span("signals", name),
+                           "a signal cannot depend on itself; use a lag like x[1] for the previous value")
+            return Typed(VType.SERIES)
+        self.visiting.append(name)
+        saved = self.context
+        self.context = "signals"
+        node, t = self.formula(("signals", name), self.s.signals[name])
+        self.context = saved
+        self.visiting.pop()
+        if node is not None:
+            self.out.signals[name] = node
+        self.out.types[name] = t.vtype
+        return t
+
+    def infer(self, n: ast.Expr) -> Typed:
+        m = getattr(self, "_" + type(n).__name__.lower())
+        return m(n)
+
+    def _num(self, n: ast.Num) -> Typed:
+        return Typed(VType.INT if n.is_int else VType.NUMBER)
+
+    def _quantity(self, n: ast.Quantity) -> Typed:
+        return Typed({"pct": VType.PCT, "bps": VType.PCT, "duration": VType.DURATION,
+                      "bars": VType.INT}[n.unit])
+
+    def _boollit(self, n: ast.BoolLit) -> Typed:
+        return Typed(VType.BOOL_CONST)
+
+    def _name(self, n: ast.Name) -> Typed:
+        s = self.s
+        if n.name in s.signals:
+            self.out.used_signals.add(n.name)
+            return self.signal_type(n.name, n)
+        if n.name in self.out.params:
+            v = self.out.params[n.name]
+            return Typed(VType.INT if float(v).is_integer() else VType.NUMBER)
+        if n.name in COLUMNS:
+            return Typed(VType.SERIES)
+        if n.name in TRADE_STATE:
+            if self.context not in ("exit", "stops"):
+                self.diags.add("E515", f"'{n.name}' ({TRADE_STATE[n.name]}) is only known inside a trade",
+                               n.span, "use it in exit conditions or stops only")
+            return Typed(VType.SERIES, trade=True)
+        if n.name in REGISTRY:
+            self.diags.add("E502", f"'{n.name}' is a function; call it with arguments", n.span,
+                           f"write {REGISTRY[n.name].signature}")
+            return Typed(VType.SERIES)
+        known = list(s.signals) + list(self.out.params) + list(COLUMNS) + list(TRADE_STATE)
+        self.diags.add("E502", f"unknown name '{n.name}'", n.span,
+                       did_you_mean(n.name, known) or
+                       f"names here are signals ({', '.join(s.signals) or 'none'}), params "
+                       f"({', '.join(self.out.params) or 'none'}) and columns ({', '.join(COLUMNS)})")
+        return Typed(VType.SERIES)
+
+    def _call(self, n: ast.Call) -> Typed:
+        entry = REGISTRY.get(n.func)
+        if entry is None:
+            hint = did_you_mean(n.func, REGISTRY.names())
+            hint = (hint + " " if hint else "") + "see `tradespec library list`"
+            self.diags.add("E501", f"unknown function '{n.func}'", n.name_span, hint)
+            for a in list(n.args) + [k.value for k in n.kwargs]:
+                self.infer(a)
+            return Typed(VType.SERIES)
+        bound = self.bind(entry, n)
+        trade = False
+        all_const = True
+        for p, arg in bound:
+            t = self.infer(arg)
+            trade |= t.trade
+            if not t.vtype.is_const:
+                all_const = False
+            if t.vtype == VType.MULTI:
+                continue
+            if not accepts(p.vtype, t.vtype):
+                self.diags.add("E504", f"argument '{p.name}' of {entry.name} must be {_TYPE_WORDS[p.vtype]}, "
+                               f"but '{arg.to_text()}' is {_TYPE_WORDS[t.vtype]}", arg.span,
+                               f"{entry.signature}")
+            elif not p.is_series and not t.vtype.is_const:
+                self.diags.add("E511", f"argument '{p.name}' of {entry.name} must be known before the run "
+                               f"(a number or a param), not a series", arg.span, f"{entry.signature}")
+            elif p.vtype == VType.INT:
+                v = const_value(arg, self.out.params)
+                if v is not None and v < 1:
+                    self.diags.add("E504", f"argument '{p.name}' of {entry.name} must be at least 1, got {v:g}",
+                                   arg.span, f"{entry.signature}")
+            if t.trade and entry.kind != "math":
+                self.diags.add("E515", f"{entry.name} looks at past bars, so it cannot read trade state "
+                               f"('{arg.to_text()}')", arg.span, "apply it to market data only")
+        if entry.outputs:
+            return Typed(VType.MULTI, trade)
+        if entry.kind == "math" and all_const:
+            return Typed(VType.NUMBER)
+        return Typed(entry.returns, trade)
+
+    def bind(self, entry: Entry, n: ast.Call) -> list[tuple[Any, ast.Expr]]:
+        b = bind_call(entry, n, lambda name: name in COLUMNS or name in self.s.signals)
+        for code, node, msg in b.problems:
+            from dsl.errors import did_you_mean as dym
+            hint = dym(node.name, b.params) if isinstance(node, ast.Kwarg) and code == "E503" and node.name not in b.params else None
+            self.diags.add(code, msg, node.span, hint or entry.signature)
+        return [(b.params[k], v) for k, v in b.args.items() if k not in b.implicit]
+
+    def _field(self, n: ast.Field) -> Typed:
+        if isinstance(n.base, ast.Call) and n.base.func not in REGISTRY:
+            return Typed(VType.SERIES, self.infer(n.base).trade)  # E501 already says it
+        if not isinstance(n.base, ast.Call) or n.base.func not in REGISTRY or not REGISTRY[n.base.func].outputs:
+            t = self.infer(n.base)
+            self.diags.add("E512", f"'.{n.name}' can only follow a call with several outputs",
+                           n.span, "e.g. bollinger(close, 20, 2).upper")
+            return t
+        t = self.infer(n.base)
+        outs = REGISTRY[n.base.func].outputs
+        if n.name not in outs:
+            self.diags.add("E512", f"{n.base.func} has no output '{n.name}'", n.span,
+                           did_you_mean(n.name, outs) or f"outputs: {', '.join(outs)}")
+        return Typed(VType.SERIES, t.trade)
+
+    def _at(self, n: ast.At) -> Typed:
+        if not isinstance(n.base, ast.Name) or n.base.name not in COLUMNS:
+            self.diags.add("E505", f"'@{n.target}' applies to a price column, not '{n.base.to_text()}'",
+                           n.span, f"e.g. close@{n.target}; for an indicator write sma(close@{n.target}, 20)")
+            return Typed(VType.SERIES)
+        if n.target_kind == "instrument":
+            if n.target not in self.instruments:
+                self.diags.add("E514", f"unknown instrument '{n.target}' in universe '{self.s.universe}'",
+                               n.span, did_you_mean(n.target, self.instruments)
+                               or f"instruments: {', '.join(self.instruments) or 'none'}")
+        else:
+            from dsl.quantities import parse_duration
+
+            tf = parse_duration(n.target)
+            base = self.s.timeframe
+            if tf.seconds < base.seconds or (tf.seconds % base.seconds):
+                self.diags.add("E505", f"'@{n.target}' must be a multiple of the strategy's timeframe ({base})",
+                               n.span, f"use a higher timeframe such as @{_suggest_tf(base.seconds)}")
+        return Typed(VType.SERIES)
+
+    def _lag(self, n: ast.Lag) -> Typed:
+        t = self.infer(n.base)
+        if n.bars < 0:
+            self.diags.add("E602", f"negative lag {n.to_text()} reads {-n.bars} bar"
+                           f"{'s' if n.bars != -1 else ''} into the future", n.span,
+                           f"a decision at bar t sees data up to t's close; write {n.base.to_text()}[{-n.bars}] "
+                           f"for the value {-n.bars} bar(s) ago")
+        if t.trade:
+            self.diags.add("E515", "trade state has no history to lag", n.span, "lag market data only")
+        return Typed(VType.BOOL if t.vtype in BOOLS else VType.SERIES, t.trade)
+
+    def _neg(self, n: ast.Neg) -> Typed:
+        t = self.infer(n.operand)
+        self.need_numeric(t, n.operand, "'-'")
+        return t
+
+    def _binop(self, n: ast.BinOp) -> Typed:
+        a, b = self.infer(n.left), self.infer(n.right)
+        self.need_numeric(a, n.left, f"'{n.op}'")
+        self.need_numeric(b, n.right, f"'{n.op}'")
+        if a.vtype.is_const and b.vtype.is_const:
+            vt = VType.INT if a.vtype == b.vtype == VType.INT and n.op in "+-*" else VType.NUMBER
+            if a.vtype == VType.PCT and b.vtype == VType.PCT and n.op in "+-":
+                vt = VType.PCT
+            return Typed(vt)
+        return Typed(VType.SERIES, a.trade or b.trade)
+
+    def _compare(self, n: ast.Compare) -> Typed:
+        a, b = self.infer(n.left), self.infer(n.right)
+        self.need_numeric(a, n.left, f"'{n.op}'")
+        self.need_numeric(b, n.right, f"'{n.op}'")
+        if a.vtype.is_const and b.vtype.is_const:
+            return Typed(VType.BOOL_CONST)
+        return Typed(VType.BOOL, a.trade or b.trade)
+
+    def _boolop(self, n: ast.BoolOp) -> Typed:
+        a, b = self.infer(n.left), self.infer(n.right)
+        self.need_bool(a, n.left, f"'{n.op}'")
+        self.need_bool(b, n.right, f"'{n.op}'")
+        return Typed(VType.BOOL, a.trade or b.trade)
+
+    def _not(self, n: ast.Not) -> Typed:
+        t = self.infer(n.operand)
+        self.need_bool(t, n.operand, "'not'")
+        return Typed(VType.BOOL, t.trade)
+
+    def _ifelse(self, n: ast.IfElse) -> Typed:
+        c, a, b = self.infer(n.cond), self.infer(n.then), self.infer(n.orelse)
+        self.need_bool(c, n.cond, "'if'")
+        if (a.vtype in BOOLS) != (b.vtype in BOOLS):
+            self.diags.add("E504", "both branches of 'a if c else b' must be numbers, or both conditions",
+                           n.span, f"'{n.then.to_text()}' is {_TYPE_WORDS[a.vtype]}, "
+                           f"'{n.orelse.to_text()}' is {_TYPE_WORDS[b.vtype]}")
+        vt = VType.BOOL if a.vtype in BOOLS else VType.SERIES
+        return Typed(vt, a.trade or b.trade or c.trade)
+
+    def need_numeric(self, t: Typed, node: ast.Expr, op: str) -> None:
+        if t.vtype in BOOLS:
+            self.diags.add("E504", f"{op} needs numbers, but '{node.to_text()}' is a condition", node.span,
+                           "use 'a if cond else b' to turn a condition into a number")
+        elif t.vtype == VType.MULTI:
+            self._multi(node)
+        elif t.vtype == VType.DURATION:
+            self.diags.add("E504", f"{op} cannot use a duration ('{node.to_text()}') in arithmetic",
+                           node.span, "durations are for timeframes and cooldowns")
+
+    def need_bool(self, t: Typed, node: ast.Expr, op: str) -> None:
+        if t.vtype == VType.MULTI:
+            self._multi(node)
+        elif t.vtype not in BOOLS:
+            self.diags.add("E504", f"{op} needs conditions, but '{node.to_text()}' is {_TYPE_WORDS[t.vtype]}",
+                           node.span, "compare it, e.g. 'x > 0'")
+
+    def _multi(self, node: ast.Expr) -> None:
+        outs = REGISTRY[node.func].outputs if isinstance(node, ast.Call) else ()
+        self.diags.add("E512", f"'{node.to_text()}' has several outputs; pick one", node.span,
+                       f"e.g. {node.to_text()}.{outs[0]}" if outs else None)
+
+
+def _suggest_tf(seconds: float) -> str:
+    for s, t in ((300, "5m"), (900, "15m"), (3600, "1h"), (14400, "4h"), (86400, "1d"), (604800, "1w")):
+        if s > seconds and s % seconds == 0:
+            return t
+    return "1w"
+
+
+def const_value(n: ast.Expr, params: dict[str, float]) -> float | None:
+    """Fold a constant expression (numbers, params, arithmetic); None if it is not constant."""
+    if isinstance(n, ast.Num):
+        return n.value
+    if isinstance(n, ast.Quantity):
+        return n.value
+    if isinstance(n, ast.Name) and n.name in params:
+        return float(params[n.name])
+    if isinstance(n, ast.Neg):
+        v = const_value(n.operand, params)
+        return None if v is None else -v
+    if isinstance(n, ast.BinOp):
+        a, b = const_value(n.left, params), const_value(n.right, params)
+        if a is None or b is None:
+            return None
+        try:
+            return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else math.nan,
+                    "^": a ** b if a >= 0 or float(b).is_integer() else math.nan}[n.op]
+        except OverflowError:
+            return math.inf
+    return None
+
+
+# ---------------------------------------------------------------- fuzzy
+
+
+def _check_fuzzy(doc: SpecDoc, diags: Collector) -> CheckedFuzzy:
+    m = doc.model
+    out = CheckedFuzzy(doc)
+    variables = {**{k: ("inputs", v) for k, v in m.inputs.items()},
+                 **{k: ("outputs", v) for k, v in m.outputs.items()}}
+    for vname, (section, var) in variables.items():
+        lo, hi = var.range
+        for tname, text in var.terms.items():
+            path = (section, vname, "terms", tname)
+            node, diag = parse_expr(text, locator(doc, path, text), what=f"term {vname}.{tname}")
+            if diag:
+                diags.items.append(diag)
+                continue
+            if not isinstance(node, ast.Call):
+                diags.add("E505", f"term {vname}.{tname} must be a shape call like triangle(0, 50, 100)",
+                          node.span, f"shapes: {', '.join(sorted(TERM_SHAPES))}")
+                continue
+            shape = TERM_SHAPES.get(node.func)
+            if shape is None:
+                diags.add("E507", f"unknown membership shape '{node.func}'", node.name_span,
+                          did_you_mean(node.func, TERM_SHAPES) or f"shapes: {', '.join(sorted(TERM_SHAPES))}")
+                continue
+            out.terms[(vname, tname)] = node
+            if shape.name == "function":
+                continue
+            values = []
+            for a in node.args:
+                v = const_value(a, {})
+                if v is None:
+                    diags.add("E511", f"term {vname}.{tname}: parameters must be numbers", a.span)
+                values.append(v)
+            for k in node.kwargs:
+                if k.name != "height":
+                    diags.add("E503", f"{shape.name} has no argument '{k.name}'", k.span,
+                              "the only keyword for terms is height=")
+            n_args = len(node.args)
+            if shape.variadic:
+                if n_args < 1 or (shape.name == "discrete" and n_args % 2):
+                    diags.add("E503", f"{shape.name} needs {'x, y pairs' if shape.name == 'discrete' else 'coefficients'}",
+                              node.span, shape.doc)
+            elif n_args != len(shape.params):
+                diags.add("E503", f"{shape.name} takes {len(shape.params)} parameters "
+                          f"({', '.join(shape.params)}), got {n_args}", node.span, shape.doc or None)
+                continue
+            xs = [values[i] for i in shape.positions if i < len(values) and values[i] is not None]
+            if shape.name == "discrete":
+                xs = [v for v in values[0::2] if v is not None]
+            if xs and (max(xs) < lo or min(xs) > hi):
+                diags.add("E509", f"term {vname}.{tname} lies outside the range [{lo:g}, {hi:g}] of '{vname}'",
+                          node.span, "move the term inside the range or widen the range")
+    for bi, block in enumerate(m.rule_blocks()):
+        for ri, text in enumerate(block.rules):
+            path = ("blocks", bi, "rules", ri) if m.blocks else ("rules", ri)
+            rule, diag = parse_rule(text, locator(doc, path, text))
+            if diag:
+                diags.items.append(diag)
+                continue
+            _check_rule(rule, m, variables, diags)
+            out.rules.append((bi, rule))
+    return out
+
+
+def _check_rule(rule: ast.Rule, m: Any, variables: dict, diags: Collector) -> None:
+    for prop in ast.propositions(rule.antecedent):
+        _check_prop(prop, variables, diags, consequent=False)
+    for prop in rule.consequents:
+        if prop.var in m.inputs:
+            diags.add("E506", f"'{prop.var}' is an input; a rule's 'then' part sets outputs", prop.var_span,
+                      f"outputs: {', '.join(m.outputs)}")
+            continue
+        _check_prop(prop, variables, diags, consequent=True)
+    if rule.weight is not None and not 0.0 <= rule.weight <= 1.0:
+        diags.add("E513", f"rule weight {rule.weight:g} is outside [0, 1]", rule.span, "write e.g. 'with 0.5'")
+
+
+def _check_prop(prop: ast.Proposition, variables: dict, diags: Collector, consequent: bool) -> None:
+    if prop.var not in variables:
+        diags.add("E506", f"unknown fuzzy variable '{prop.var}'", prop.var_span,
+                  did_you_mean(prop.var, variables) or f"variables: {', '.join(variables)}")
+        return
+    for h in prop.hedges:
+        if h not in HEDGES:
+            diags.add("E508", f"unknown hedge '{h}'", prop.span,
+                      did_you_mean(h, HEDGES) or f"hedges: {', '.join(HEDGES)}")
+    _, var = variables[prop.var]
+    if prop.term == "any" and not consequent:
+        return
+    if prop.term not in var.terms:
+        diags.add("E507", f"'{prop.var}' has no term '{prop.term}'", prop.term_span,
+                  did_you_mean(prop.term, var.terms) or f"terms of {prop.var}: {', '.join(var.terms)}")
+
+
+# ---------------------------------------------------------------- entry
+
+
+def check(ws: Workspace, params: dict[str, dict[str, float]] | None = None) -> tuple[Project, list[Diagnostic]]:
+    """Check every strategy and rule base; ``params`` overrides param values per strategy."""
+    diags = Collector()
+    project = Project(ws)
+    overrides = params or {}
+    for doc in ws.of_kind("strategy"):
+        values = {k: float(p.default) for k, p in doc.model.params.items()}
+        for k, v in overrides.get(doc.name, {}).items():
+            if k not in values:
+                diags.add("E502", f"strategy '{doc.name}' has no param '{k}'", doc.key_span("params") or doc.span("name"),
+                          did_you_mean(k, values) or f"params: {', '.join(values) or 'none'}")
+                continue
+            rng = doc.model.params[k].range
+            if rng and not rng[0] <= v <= rng[1]:
+                diags.add("E513", f"param '{k}' = {v:g} is outside its declared range {list(rng)}",
+                          doc.span("params", k), "pick a value inside the range or widen it in the spec")
+            values[k] = float(v)
+        checked = _StrategyChecker(ws, doc, values, diags).run()
+        for name in doc.model.signals:
+            if name not in checked.used_signals:
+                project.warnings.append(Diagnostic(
+                    "W601", f"signal '{name}' is not used by any condition, stop or sizing input",
+                    doc.key_span("signals", name), "remove it or use it", severity="warning"))
+        project.strategies[doc.name] = checked
+    for doc in ws.of_kind("fuzzy"):
+        project.fuzzies[doc.name] = _check_fuzzy(doc, diags)
+        dup = _duplicate_terms(doc)
+        diags.extend(dup)
+    return project, diags.items + project.warnings
+
+
+def _duplicate_terms(doc: SpecDoc) -> list[Diagnostic]:
+    """Two terms of one variable with the same shape and parameters (names are unique by YAML)."""
+    out = []
+    for section in ("inputs", "outputs"):
+        for vname, var in getattr(doc.model, section).items():
+            seen: dict[str, str] = {}
+            for tname, text in var.terms.items():
+                key = "".join(text.split())
+                if key in seen:
+                    out.append(Diagnostic("E510", f"terms '{seen[key]}' and '{tname}' of '{vname}' are identical "
+                                          f"({text})", doc.span(section, vname, "terms", tname),
+                                          "remove one, or change its parameters"))
+                else:
+                    seen[key] = tname
+    return out
