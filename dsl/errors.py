@@ -117,8 +117,9 @@ class Diagnostic:
 class DslError(Exception):
     """Raised by a facade verb when its stage produced errors; carries all of them."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]):
+    def __init__(self, diagnostics: Sequence[Diagnostic], sources: dict[str, list[str]] | None = None):
         self.diagnostics = sort_diagnostics(diagnostics)
+        self.sources = sources
         first = self.diagnostics[0] if self.diagnostics else None
         super().__init__(first.message if first else "error")
 

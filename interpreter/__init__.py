@@ -94,3 +94,71 @@ def library_entry_text(e: Entry) -> str:
         lines.append(f"outputs: {', '.join(e.outputs)} (pick one with .{e.outputs[0]})")
     lines += ["", e.doc]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- compile and run
+
+
+def _workspace_root(spec: Path) -> Path:
+    """The folder whose specs a run may reference: the nearest ancestor named 'specs',
+    else the spec's own folder."""
+    for parent in spec.resolve().parents:
+        if parent.name == "specs":
+            return parent
+    return spec.resolve().parent
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def compile_spec(spec: str | Path, *, target: str | None = None, workspace: list[str | Path] | None = None,
+                 params: dict[str, float] | None = None):
+    """Check ``spec`` with its workspace and compile its strategy into a Graph.
+
+    Raises ``DslError`` (with sources, for rendering) on any spec error.
+    """
+    from dsl.compile import compile_project
+    from dsl.errors import Diagnostic, DslError, did_you_mean
+
+    spec = Path(spec)
+    if not spec.is_file():
+        raise DslError([Diagnostic("E108", f"no such spec file: '{spec}'", None,
+                                   "pass a strategy file, e.g. specs/strategies/ma_crossover.yaml")])
+    roots = [Path(p) for p in workspace] if workspace else [_relative(_workspace_root(spec))]
+    paths = [_relative(spec)] + [r for r in roots if _relative(r) != _relative(spec)]
+    pre = dsl.analyze(paths)
+    in_file = [d for d in pre.documents if Path(d.file).resolve() == spec.resolve() and d.kind == "strategy"]
+    if target is None:
+        if len(in_file) != 1:
+            names = [d.name for d in in_file]
+            raise DslError([Diagnostic("E401", f"'{spec}' defines {len(in_file)} strategies; say which to run",
+                                       None, f"pass --target NAME ({', '.join(names) or 'none found'})")],
+                           pre.sources)
+        target = in_file[0].name
+    overrides = {target: dict(params)} if params else None
+    analysis = dsl.analyze(paths, overrides) if overrides else pre
+    if not analysis.ok:
+        raise DslError(analysis.errors, analysis.sources)
+    if target not in analysis.project.strategies:
+        hint = did_you_mean(target, analysis.project.strategies) or ""
+        raise DslError([Diagnostic("E401", f"no strategy named '{target}'", None, hint or None)])
+    return compile_project(analysis.project, target)
+
+
+def backtest(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=None, end=None,
+             params: dict[str, float] | None = None, policy: str = "fail", target: str | None = None,
+             fast: bool = True):
+    """Backtest a strategy spec (path) or a compiled Graph; returns a ``Result``.
+
+    ``data`` maps instrument id -> bars file (default: the universe's files).
+    """
+    from dsl.graph import Graph
+    from interpreter.modes import backtest as bt
+
+    graph = spec_or_graph if isinstance(spec_or_graph, Graph) else compile_spec(spec_or_graph, target=target,
+                                                                                params=params)
+    return bt.run(graph, data, start=start, end=end, policy=policy, fast=fast)

@@ -1,0 +1,396 @@
+"""The one bar loop shared by every mode.
+
+Algorithm, for bar t of one instrument (``Engine.process``):
+
+1. **Fill** orders decided on bar t-1 at bar t's open (``_execute``): entries are sized
+   at the fill price (``sizing.units_for``) and pay spread, slippage and commission
+   (``broker``); stop levels are fixed from distances evaluated on the decision bar.
+2. **Stops** of the open position are tested intrabar (``_check_stops``): a gap through a
+   stop fills at the open; otherwise at the stop level. When a stop and a take-profit could
+   both trigger in one bar, the stop is assumed to come first (the conservative order).
+   A trailing stop trails the best price seen on *earlier* bars of the trade.
+3. **Decide** at bar t's close (``_decide``): with a position, the exit condition (market
+   series and trade state such as ``bars_in_trade``) queues an exit for t+1's open (or
+   exits at the close with ``fill: close``); when flat, an entry condition queues an entry.
+   Every entry signal that does not become an order records one ``HoldReason``.
+4. **Mark**: equity = cash + units * close, rebuilt from the fill events after the run.
+
+``run_all`` calls ``process`` on every bar (paper mode's order of work). ``run_fast`` —
+backtest — calls it only on bars where something can happen (a pending fill, a stop or
+exit trigger, an entry signal), found with whole-array scans; the bars it skips are bars
+on which ``process`` provably does nothing but record ``ALREADY_IN_POSITION``. Both give
+identical fills, trades and hold reasons (``tests/interpreter/test_engine_parity.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dsl.graph import Graph
+from interpreter.batch import eval_trade_nodes
+from interpreter.broker import Costs, commission, fill_price
+from interpreter.reasons import HoldReason
+from interpreter.sizing import Sizer
+
+SIDES = {"long": 1, "short": -1}
+
+
+@dataclass
+class Market:
+    """Per-bar arrays of one instrument that the engine reads."""
+
+    ts: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    entry: dict[str, np.ndarray]  # side -> bool per bar
+    exit: dict[str, np.ndarray | None]  # side -> bool per bar (market-only exits)
+    exit_root: dict[str, str | None]  # side -> node id when the exit reads trade state
+    stop_dist: dict[str, np.ndarray]  # stop kind -> price distance per bar (distance mode)
+    slip: np.ndarray | None  # slippage distance per bar (distance mode)
+    values: dict[str, Any]  # batch node values (for trade-state subgraphs)
+    sizing_series: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.ts)
+
+
+@dataclass
+class Order:
+    bar: int  # fill bar
+    decided: int  # decision bar
+    side: int  # +1 buy/long, -1 sell/short
+    action: str  # "entry" | "exit"
+    reason: str
+
+
+@dataclass
+class Trade:
+    side: int
+    units: float
+    entry_bar: int
+    decided: int
+    entry_price: float
+    entry_ref: float
+    entry_commission: float
+    stop_loss: float | None = None
+    take_profit: float | None = None
+    trail_dist: float | None = None
+    anchor: float = 0.0
+    anchor_upto: int = 0
+
+
+class Engine:
+    def __init__(self, graph: Graph, market: Market, plan: dict[str, Any]) -> None:
+        self.graph = graph
+        self.m = market
+        self.plan = plan
+        self.costs = Costs.from_plan(plan)
+        self.sizer = Sizer(plan)
+        self.fill_on_close = plan["execution"]["fill"] == "close"
+        self.warmup = graph.warmup
+        self.stops = plan["stops"]
+        self.cash = float(plan["capital"])
+        self.units = 0.0
+        self.trade: Trade | None = None
+        self.pending: list[Order] = []
+        self.events: list[tuple[int, float, float]] = []  # (bar, cash after, units after)
+        self.fills: list[dict[str, Any]] = []
+        self.trades: list[dict[str, Any]] = []
+        self.hold = np.zeros(market.n, dtype=np.int8)
+        self.sides = [s for s in ("long", "short") if s in market.entry]
+
+    # ------------------------------------------------------------ modes
+    def run_all(self) -> None:
+        for t in range(self.m.n):
+            self.process(t)
+
+    def run_fast(self) -> None:
+        n = self.m.n
+        any_entry = np.zeros(n, dtype=bool)
+        for s in self.sides:
+            any_entry |= self.m.entry[s]
+        self._any_entry = any_entry
+        entry_bars = np.flatnonzero(any_entry)
+        t = 0
+        while t < n:
+            if self.pending:
+                t = self.pending[0].bar
+            elif self.trade is not None:
+                e = self._next_trade_event(t)
+                self.hold[t:e][any_entry[t:e]] = HoldReason.ALREADY_IN_POSITION
+                t = e
+            else:
+                k = np.searchsorted(entry_bars, t)
+                if k >= len(entry_bars):
+                    break
+                t = int(entry_bars[k])
+            if t >= n:
+                break
+            self.process(t)
+            t += 1
+
+    # ------------------------------------------------------------ one bar
+    def process(self, t: int) -> None:
+        m = self.m
+        if self.pending and self.pending[0].bar == t:
+            orders, self.pending = self.pending, []
+            for o in orders:
+                self._execute(o, t, float(m.open[t]))
+        if self.trade is not None:
+            self._check_stops(t)
+        self._decide(t)
+
+    # ------------------------------------------------------------ decisions
+    def _entry_sides(self, t: int) -> list[str]:
+        return [s for s in self.sides if self.m.entry[s][t]]
+
+    def _exit_true(self, t: int) -> bool:
+        side = "long" if self.trade.side > 0 else "short"
+        root = self.m.exit_root.get(side)
+        if root is not None:
+            return bool(eval_trade_nodes(self.graph, root, self.m.values, t, t + 1, self._trade_state(t, t + 1))[0])
+        arr = self.m.exit.get(side)
+        return bool(arr[t]) if arr is not None else False
+
+    def _trade_state(self, lo: int, hi: int) -> dict[str, Any]:
+        tr = self.trade
+        return {"bars_in_trade": np.arange(lo - tr.entry_bar, hi - tr.entry_bar, dtype=np.float64),
+                "entry_price": tr.entry_price, "position_side": float(tr.side)}
+
+    def _decide(self, t: int) -> None:
+        n = self.m.n
+        entries = self._entry_sides(t)
+        if self.trade is not None:
+            if self.pending:
+                return
+            if self._exit_true(t) and (self.fill_on_close or t + 1 < n):
+                side = -self.trade.side
+                if self.fill_on_close:
+                    self._execute(Order(t, t, side, "exit", "signal"), t, float(self.m.close[t]))
+                else:
+                    self.pending.append(Order(t + 1, t, side, "exit", "signal"))
+                opposite = [s for s in entries if SIDES[s] == side]
+                if opposite and len(entries) == 1:
+                    self._queue_entry(t, side, entries[0])
+                elif entries:
+                    self.hold[t] = HoldReason.ALREADY_IN_POSITION
+                return
+            if entries:
+                self.hold[t] = HoldReason.ALREADY_IN_POSITION
+            return
+        if not entries:
+            return
+        if t < self.warmup:
+            self.hold[t] = HoldReason.WARMUP
+            return
+        if len(entries) > 1:
+            self.hold[t] = HoldReason.CONFLICTING_SIGNALS
+            return
+        self._queue_entry(t, SIDES[entries[0]], entries[0])
+
+    def _queue_entry(self, t: int, side: int, name: str) -> None:
+        if self.fill_on_close:
+            self._execute(Order(t, t, side, "entry", f"entry.{name}"), t, float(self.m.close[t]))
+            return
+        if t + 1 >= self.m.n:
+            self.hold[t] = HoldReason.NO_NEXT_BAR
+            return
+        self.pending.append(Order(t + 1, t, side, "entry", f"entry.{name}"))
+
+    # ------------------------------------------------------------ fills
+    def _slip(self, bar: int) -> float:
+        s = self.m.slip
+        return float(s[bar]) if s is not None else 0.0
+
+    def _execute(self, o: Order, t: int, ref: float) -> None:
+        if o.action == "exit":
+            self._close(t, ref, o.reason, o.decided)
+            return
+        price = fill_price(self.costs, ref, o.side, self._slip(o.decided))
+        units, reason = self.sizer.units_for(self, o, price)
+        if units == 0.0:
+            self.hold[o.decided] = reason
+            return
+        units = o.side * units
+        fee = commission(self.costs, units, price)
+        self.cash -= units * price + fee
+        self.units = units
+        tr = Trade(o.side, units, t, o.decided, price, ref, fee)
+        self._set_stops(tr, o.decided)
+        self.trade = tr
+        self.events.append((t, self.cash, self.units))
+        self.fills.append(self._fill_row(t, o.decided, "entry", o.reason, units, price, ref, fee))
+
+    def _close(self, t: int, ref: float, reason: str, decided: int) -> None:
+        tr = self.trade
+        units = tr.units
+        price = fill_price(self.costs, ref, -tr.side, self._slip(decided))
+        fee = commission(self.costs, units, price)
+        self.cash += units * price - fee
+        self.units = 0.0
+        self.trade = None
+        self.events.append((t, self.cash, 0.0))
+        self.fills.append(self._fill_row(t, decided, "exit", reason, -units, price, ref, fee))
+        gross = units * (price - tr.entry_price)
+        pnl = gross - tr.entry_commission - fee
+        self.trades.append({
+            "side": "long" if tr.side > 0 else "short",
+            "entry_bar": tr.entry_bar, "exit_bar": t,
+            "units": abs(units), "entry_price": tr.entry_price, "exit_price": price,
+            "commission": tr.entry_commission + fee,
+            "slippage": abs(units) * (abs(tr.entry_price - tr.entry_ref) + abs(price - ref)),
+            "pnl": pnl, "return": pnl / (abs(units) * tr.entry_price),
+            "bars_held": t - tr.entry_bar, "exit_reason": reason,
+        })
+
+    def _fill_row(self, t, decided, action, reason, units, price, ref, fee) -> dict[str, Any]:
+        return {"bar": t, "decided_bar": decided, "action": action, "reason": reason,
+                "units": units, "price": price, "reference_price": ref, "commission": fee,
+                "cash_after": self.cash}
+
+    # ------------------------------------------------------------ stops
+    def _set_stops(self, tr: Trade, decided: int) -> None:
+        for kind in ("stop_loss", "take_profit", "trailing_stop"):
+            spec = self.stops.get(kind)
+            if spec is None:
+                continue
+            if spec["mode"] == "pct":
+                dist = tr.entry_price * spec["value"]
+            else:
+                dist = float(self.m.stop_dist[kind][decided])
+            if math.isnan(dist) or dist < 0:
+                continue
+            if kind == "stop_loss":
+                tr.stop_loss = tr.entry_price - tr.side * dist
+            elif kind == "take_profit":
+                tr.take_profit = tr.entry_price + tr.side * dist
+            else:
+                tr.trail_dist = dist
+        tr.anchor = tr.entry_price
+        tr.anchor_upto = tr.entry_bar
+
+    def _anchor(self, tr: Trade, t: int) -> float:
+        """Best price of the trade before bar t (fill price, then earlier highs/lows)."""
+        if tr.anchor_upto < t:
+            if tr.side > 0:
+                tr.anchor = max(tr.anchor, float(self.m.high[tr.anchor_upto:t].max()))
+            else:
+                tr.anchor = min(tr.anchor, float(self.m.low[tr.anchor_upto:t].min()))
+            tr.anchor_upto = t
+        return tr.anchor
+
+    def _stop_level(self, tr: Trade, t: int) -> tuple[float | None, str]:
+        level, kind = tr.stop_loss, "stop_loss"
+        if tr.trail_dist is not None:
+            trail = self._anchor(tr, t) - tr.side * tr.trail_dist
+            if level is None or (tr.side > 0 and trail > level) or (tr.side < 0 and trail < level):
+                level, kind = trail, "trailing_stop"
+        return level, kind
+
+    def _check_stops(self, t: int) -> None:
+        tr = self.trade
+        if tr.entry_bar > t:
+            return
+        m = self.m
+        level, kind = self._stop_level(tr, t)
+        tp = tr.take_profit
+        o, hi, lo = float(m.open[t]), float(m.high[t]), float(m.low[t])
+        s = tr.side
+        at_open = tr.entry_bar < t  # on the fill bar the open is the fill, not a gap
+        if level is not None and at_open and (o - level) * s <= 0:
+            self._close(t, o, kind, t - 1)
+        elif tp is not None and at_open and (o - tp) * s >= 0:
+            self._close(t, o, "take_profit", t - 1)
+        elif level is not None and ((lo if s > 0 else hi) - level) * s <= 0:
+            self._close(t, level, kind, t - 1)
+        elif tp is not None and ((hi if s > 0 else lo) - tp) * s >= 0:
+            self._close(t, tp, "take_profit", t - 1)
+
+    # ------------------------------------------------------------ fast scan
+    def _next_trade_event(self, t: int) -> int:
+        """First bar >= t where an open trade can stop out or its exit condition holds."""
+        n = self.m.n
+        tr = self.trade
+        side = "long" if tr.side > 0 else "short"
+        size = 64
+        a = t
+        while a < n:
+            b = min(n, a + size)
+            mask = self._stop_mask(tr, a, b)
+            root = self.m.exit_root.get(side)
+            if root is not None:
+                mask = mask | eval_trade_nodes(self.graph, root, self.m.values, a, b, self._trade_state(a, b))
+            elif self.m.exit.get(side) is not None:
+                mask = mask | self.m.exit[side][a:b]
+            hit = np.flatnonzero(mask)
+            if hit.size:
+                return a + int(hit[0])
+            a = b
+            size *= 2
+        return n
+
+    def _stop_mask(self, tr: Trade, a: int, b: int) -> np.ndarray:
+        m = self.m
+        s = tr.side
+        mask = np.zeros(b - a, dtype=bool)
+        levels = None
+        if tr.stop_loss is not None:
+            levels = np.full(b - a, tr.stop_loss)
+        if tr.trail_dist is not None:
+            start = self._peek_anchor(tr, a)
+            ext = m.high if s > 0 else m.low
+            prior = np.concatenate(([start], ext[a:b - 1])) if b - a > 1 else np.array([start])
+            acc = np.maximum.accumulate(prior) if s > 0 else np.minimum.accumulate(prior)
+            trail = acc - s * tr.trail_dist
+            if levels is None:
+                levels = trail
+            else:
+                levels = np.maximum(levels, trail) if s > 0 else np.minimum(levels, trail)
+        if levels is not None:
+            mask |= ((m.low[a:b] if s > 0 else m.high[a:b]) - levels) * s <= 0
+        if tr.take_profit is not None:
+            mask |= ((m.high[a:b] if s > 0 else m.low[a:b]) - tr.take_profit) * s >= 0
+        return mask
+
+    def _peek_anchor(self, tr: Trade, t: int) -> float:
+        if tr.anchor_upto >= t:
+            return tr.anchor
+        ext = self.m.high if tr.side > 0 else self.m.low
+        seg = ext[tr.anchor_upto:t]
+        return max(tr.anchor, float(seg.max())) if tr.side > 0 else min(tr.anchor, float(seg.min()))
+
+    # ------------------------------------------------------------ end
+    def open_trade_row(self) -> dict[str, Any] | None:
+        tr = self.trade
+        if tr is None:
+            return None
+        last = float(self.m.close[-1])
+        pnl = tr.units * (last - tr.entry_price) - tr.entry_commission
+        return {"side": "long" if tr.side > 0 else "short", "entry_bar": tr.entry_bar, "exit_bar": None,
+                "units": abs(tr.units), "entry_price": tr.entry_price, "exit_price": None,
+                "commission": tr.entry_commission,
+                "slippage": abs(tr.units) * abs(tr.entry_price - tr.entry_ref),
+                "pnl": pnl, "return": pnl / (abs(tr.units) * tr.entry_price),
+                "bars_held": self.m.n - 1 - tr.entry_bar, "exit_reason": "open_at_end"}
+
+    def equity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(equity, cash, units) per bar, marked at each bar's close."""
+        n = self.m.n
+        cash = np.full(n, float(self.plan["capital"]))
+        units = np.zeros(n)
+        if self.events:
+            bars = np.array([e[0] for e in self.events])
+            idx = np.searchsorted(bars, np.arange(n), side="right") - 1
+            has = idx >= 0
+            ev_cash = np.array([e[1] for e in self.events])
+            ev_units = np.array([e[2] for e in self.events])
+            cash[has] = ev_cash[idx[has]]
+            units[has] = ev_units[idx[has]]
+        return cash + units * self.m.close, cash, units

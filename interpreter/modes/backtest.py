@@ -1,0 +1,90 @@
+"""Backtest mode: the whole history through the batch evaluator, then the shared engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dsl.graph import Graph
+from interpreter import metrics as metrics_mod
+from interpreter import results
+from interpreter.batch import as_array, evaluate
+from interpreter.data import LoadedBars
+from interpreter.engine import Engine, Market
+from interpreter.feed import load_run_data, market_inputs, primary_id
+
+
+def build_market(graph: Graph, bars: LoadedBars, values: dict[str, Any]) -> Market:
+    n = len(bars)
+    plan = graph.plan
+    entry, exit_, exit_root = {}, {}, {}
+    for side in ("long", "short"):
+        node = graph.output(f"entry.{side}")
+        if node is not None:
+            entry[side] = as_array(graph, values, node.id, n).astype(bool, copy=False)
+        node = graph.output(f"exit.{side}")
+        if node is None:
+            exit_[side] = None
+            exit_root[side] = None
+        elif node.trade:
+            exit_[side] = None
+            exit_root[side] = node.id
+        else:
+            exit_[side] = as_array(graph, values, node.id, n).astype(bool, copy=False)
+            exit_root[side] = None
+    stop_dist = {}
+    for kind, spec in plan["stops"].items():
+        if spec["mode"] == "distance":
+            stop_dist[kind] = as_array(graph, values, spec["node"], n)
+    slip = None
+    if plan["slippage"]["mode"] == "distance":
+        slip = as_array(graph, values, plan["slippage"]["node"], n)
+    sizing_series = {}
+    vol = graph.output("sizing.vol")
+    if vol is not None:
+        sizing_series["vol"] = as_array(graph, values, vol.id, n)
+    return Market(bars.ts, bars.open, bars.high, bars.low, bars.close, entry, exit_, exit_root, stop_dist, slip,
+                  values, sizing_series)
+
+
+def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, end=None,
+        policy: str = "fail", fast: bool = True, bars: dict[str, LoadedBars] | None = None) -> results.Result:
+    """Backtest ``graph``; ``data`` maps instrument id -> file to override the universe's files."""
+    plan = graph.plan
+    bars = bars or load_run_data(graph, data, start=start, end=end, policy=policy)
+    prim_id = primary_id(plan)
+    prim = bars[prim_id]
+    n = len(prim)
+    values = evaluate(graph, market_inputs(graph, bars), n)
+    market = build_market(graph, prim, values)
+    engine = Engine(graph, market, plan)
+    engine.run_fast() if fast else engine.run_all()
+    eq, _, units = engine.equity()
+    trades = list(engine.trades)
+    open_row = engine.open_trade_row()
+    if open_row is not None:
+        trades.append(open_row)
+    m = metrics_mod.compute(eq, units, prim.ts, float(plan["capital"]), float(plan["bars_per_year"]), trades,
+                            engine.fills)
+    data_rows = []
+    for inst_id, b in sorted(bars.items()):
+        data_rows.append({
+            "instrument": inst_id, "source": str(b.source), "sha256": b.sha256, "bars": len(b),
+            "timeframe": b.timeframe,
+            "first": results._iso(b.ts[0]) if len(b) else None,
+            "last": results._iso(b.ts[-1]) if len(b) else None,
+            "gaps": int(np.count_nonzero(b.gap_after)),
+        })
+    data_rows.sort(key=lambda r: (r["instrument"] != prim_id, r["instrument"]))
+    notes = []
+    if plan.get("risk_profile_name"):
+        notes.append(f"risk profile '{plan['risk_profile_name']}' is recorded but its limits are not yet "
+                     f"enforced by this version of the engine")
+    settings = {
+        "params": plan["params"], "timeframe": plan["timeframe"], "capital": plan["capital"],
+        "fill": plan["execution"]["fill"], "warmup_bars": graph.warmup, "policy": policy,
+    }
+    return results.build(graph.target, graph.fingerprint, "backtest", prim_id, prim.ts, prim.close, engine, m,
+                         data_rows, settings, notes)
