@@ -162,3 +162,47 @@ def backtest(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=
     graph = spec_or_graph if isinstance(spec_or_graph, Graph) else compile_spec(spec_or_graph, target=target,
                                                                                 params=params)
     return bt.run(graph, data, start=start, end=end, policy=policy, fast=fast)
+
+
+def signals(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=None, end=None,
+            params: dict[str, float] | None = None, policy: str = "fail", target: str | None = None):
+    """Every named signal and every indicator node of the graph, per bar, as a DataFrame.
+
+    Columns: ``timestamp``, then one column per signal name (``fast_ma``), then one per
+    other indicator node, named by its canonical call (``atr(high, low, close, period=14)``).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from dsl.graph import Graph
+    from interpreter.batch import as_array, evaluate
+    from interpreter.feed import load_run_data, market_inputs, primary_id
+
+    graph = spec_or_graph if isinstance(spec_or_graph, Graph) else compile_spec(spec_or_graph, target=target,
+                                                                                params=params)
+    bars = load_run_data(graph, data, start=start, end=end, policy=policy)
+    prim = bars[primary_id(graph.plan)]
+    n = len(prim)
+    values = evaluate(graph, market_inputs(graph, bars), n)
+    cols: dict[str, np.ndarray] = {"timestamp": pd.to_datetime(prim.ts, unit="ns", utc=True)}
+    seen: set[str] = set()
+    for role, nid in graph.outputs:
+        if role.startswith("signal."):
+            node = graph.node(nid)
+            if node.vtype == "Multi":
+                continue
+            cols[role[len("signal."):]] = as_array(graph, values, nid, n)
+            seen.add(nid)
+    for node in graph.nodes:
+        if node.id in seen or node.trade or node.vtype == "Multi":
+            continue
+        if node.op in ("call", "field"):
+            cols[node.key] = as_array(graph, values, node.id, n)
+    return pd.DataFrame(cols)
+
+
+def data_check(path: str | Path, *, timeframe: str | None = None, policy: str = "fail"):
+    """The data-quality report of one bars file (never raises for data problems)."""
+    from interpreter.data import check_file
+
+    return check_file(path, timeframe=timeframe, policy=policy)

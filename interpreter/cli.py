@@ -107,6 +107,150 @@ def schema(
     typer.echo(json.dumps(doc, indent=2, sort_keys=True))
 
 
+# ------------------------------------------------------------------ compile / run
+
+Spec = Annotated[Path, typer.Argument(help="a strategy spec file", show_default=False)]
+DataOpt = Annotated[Optional[list[str]], typer.Option("--data", help="bars file for the strategy's instrument, "
+                                                      "or ID=FILE for one instrument of its universe")]
+ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", "-p", help="override a param: NAME=VALUE")]
+FromOpt = Annotated[Optional[str], typer.Option("--from", help="first bar (inclusive), e.g. 2010-01-01")]
+ToOpt = Annotated[Optional[str], typer.Option("--to", help="end (exclusive), e.g. 2015-01-01")]
+TargetOpt = Annotated[Optional[str], typer.Option("--target", help="which strategy, if the file has several")]
+PolicyOpt = Annotated[str, typer.Option("--on-bad-data", help="fail, warn or drop")]
+
+
+def _params(items: list[str] | None) -> dict[str, float] | None:
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            usage_error(f"--param '{item}' is not NAME=NUMBER", "e.g. --param fast=10")
+    return out
+
+
+def _data(items: list[str] | None, spec: Path, target: str | None) -> dict[str, str] | None:
+    if not items:
+        return None
+    out: dict[str, str] = {}
+    for item in items:
+        inst, sep, path = item.partition("=")
+        if sep and not Path(item).exists():
+            out[inst] = path
+        else:
+            out[""] = item
+    if "" in out:
+        graph = api.compile_spec(spec, target=target)
+        from interpreter.feed import primary_id
+
+        out[primary_id(graph.plan)] = out.pop("")
+    return out
+
+
+def _policy(value: str) -> str:
+    if value not in ("fail", "warn", "drop"):
+        usage_error(f"--on-bad-data must be fail, warn or drop, not '{value}'")
+    return value
+
+
+@app.command("compile")
+def compile_cmd(
+    spec: Spec,
+    fmt: Annotated[str, typer.Option("--format", help="text, json, dot or mermaid")] = "text",
+    target: TargetOpt = None,
+    param: ParamOpt = None,
+) -> None:
+    """Compile a strategy and print its graph (one line per node: type, lookback, source)."""
+    if fmt not in ("text", "json", "dot", "mermaid"):
+        usage_error(f"--format must be text, json, dot or mermaid, not '{fmt}'")
+    graph = api.compile_spec(spec, target=target, params=_params(param))
+    if fmt == "json" or State.json:
+        typer.echo(json.dumps(graph.to_json(), indent=2, sort_keys=True))
+    else:
+        typer.echo({"text": graph.to_text, "dot": graph.to_dot, "mermaid": graph.to_mermaid}[fmt](), nl=False)
+
+
+@app.command()
+def backtest(
+    spec: Spec,
+    data: DataOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    param: ParamOpt = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="folder for metrics.json, trades.csv, "
+                                                "fills.csv, equity.csv (default results/<strategy>)")] = None,
+    target: TargetOpt = None,
+    policy: PolicyOpt = "fail",
+    json_out: JsonOpt = False,
+) -> None:
+    """Backtest a strategy on its universe's shipped data (or --data) and print a summary."""
+    from interpreter.progress import status
+
+    with status("backtesting"):
+        result = api.backtest(spec, data=_data(data, spec, target), start=start, end=end,
+                              params=_params(param), policy=_policy(policy), target=target)
+    folder = out or Path("results") / result.target.split(".", 1)[1]
+    written = result.write(folder)
+    if json_out or State.json:
+        doc = result.metrics_document()
+        doc["files"] = [str(p) for p in written]
+        typer.echo(json.dumps(doc, indent=2, sort_keys=True))
+        return
+    typer.echo(result.summary())
+    typer.echo(f"wrote {', '.join(p.name for p in written)} to {folder}")
+
+
+@app.command("signals")
+def signals_cmd(
+    spec: Spec,
+    data: DataOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    param: ParamOpt = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help=".csv or .parquet")] = None,
+    target: TargetOpt = None,
+    policy: PolicyOpt = "fail",
+) -> None:
+    """Write every named signal and indicator of the compiled graph, per bar."""
+    if output is not None and output.suffix not in (".csv", ".parquet"):
+        usage_error(f"-o must end in .csv or .parquet, not '{output.suffix or output}'")
+    frame = api.signals(spec, data=_data(data, spec, target), start=start, end=end, params=_params(param),
+                        policy=_policy(policy), target=target)
+    if output is None:
+        typer.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
+    elif output.suffix == ".csv":
+        frame.to_csv(output, index=False, lineterminator="\n")
+        typer.echo(f"wrote {len(frame)} rows x {len(frame.columns)} columns to {output}")
+    else:
+        frame.to_parquet(output, index=False)
+        typer.echo(f"wrote {len(frame)} rows x {len(frame.columns)} columns to {output}")
+
+
+data_app = typer.Typer(no_args_is_help=True, help="Bars files: quality checks.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+def data_check_cmd(
+    path: Annotated[Path, typer.Argument(help="CSV or Parquet bars file", show_default=False)],
+    timeframe: Annotated[Optional[str], typer.Option("--timeframe", help="e.g. 5m, 1d (default: inferred)")] = None,
+    policy: PolicyOpt = "fail",
+    json_out: JsonOpt = False,
+) -> None:
+    """Report data-quality findings (unsorted, duplicates, gaps, NaN, bad prices) by row."""
+    report = api.data_check(path, timeframe=timeframe, policy=_policy(policy))
+    if json_out or State.json:
+        typer.echo(report.to_json())
+    else:
+        typer.echo(report.render())
+    raise typer.Exit(0 if report.ok else 1)
+
+
 # ------------------------------------------------------------------ library
 
 
