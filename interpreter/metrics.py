@@ -36,6 +36,16 @@ def _f(x: float) -> float | None:
     return float(x)
 
 
+def _longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True values."""
+    if not mask.any():
+        return 0
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return int((ends - starts).max())
+
+
 def compute(equity: np.ndarray, units: np.ndarray, ts: np.ndarray, capital: float, bars_per_year: float,
             trades: list[dict[str, Any]], fills: list[dict[str, Any]]) -> dict[str, Any]:
     n = len(equity)
@@ -59,12 +69,7 @@ def compute(equity: np.ndarray, units: np.ndarray, ts: np.ndarray, capital: floa
     dd = 1.0 - equity / peak if n else equity
     mdd = float(dd.max()) if n else 0.0
     out["max_drawdown"] = mdd
-    under = dd > 0
-    longest = cur = 0
-    for u in under.tolist():
-        cur = cur + 1 if u else 0
-        longest = max(longest, cur)
-    out["max_drawdown_bars"] = longest
+    out["max_drawdown_bars"] = _longest_run(dd > 0)
     out["calmar"] = _f(out["cagr"] / mdd) if out["cagr"] is not None and mdd > 0 else None
     closed = [t for t in trades if t["exit_bar"] is not None]
     pnls = np.array([t["pnl"] for t in closed], dtype=float)
