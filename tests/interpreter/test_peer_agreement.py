@@ -63,8 +63,8 @@ def test_trades_match_backtesting_py(tmp_path, fixture, data, tf, rows):
     trades = result.trades[result.trades["exit_reason"] != "open_at_end"]
     assert len(trades) == len(ref["trades"])
     for ours, theirs in zip(trades.to_dict("records"), ref["trades"]):
-        assert ours["entry_time"] == theirs["entry_time"]
-        assert ours["exit_time"] == theirs["exit_time"]
+        assert ours["entry_time"].isoformat() == theirs["entry_time"]
+        assert ours["exit_time"].isoformat() == theirs["exit_time"]
         assert ours["entry_price"] == theirs["entry_price"]
         assert ours["exit_price"] == theirs["exit_price"]
         assert ours["units"] == theirs["units"]
