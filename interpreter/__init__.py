@@ -206,3 +206,19 @@ def data_check(path: str | Path, *, timeframe: str | None = None, policy: str = 
     from interpreter.data import check_file
 
     return check_file(path, timeframe=timeframe, policy=policy)
+
+
+def regress(suite_path: str | Path, *, update: bool = False, only: list[str] | None = None):
+    """Run a golden regression suite; returns a ``RegressReport`` (``.ok``, ``.render()``)."""
+    from dsl.suite import load_suite
+    from interpreter.golden import run_suite
+
+    suite, folder = load_suite(suite_path)
+
+    def run_case(case, root: Path):
+        spec = root / case.spec
+        data = {k: str(root / v) for k, v in case.data.items()} or None
+        return backtest(_relative(spec), data=data, params=case.params or None, start=case.start, end=case.end,
+                        target=case.target)
+
+    return run_suite(suite, folder, run_case, update=update, only=only)

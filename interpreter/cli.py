@@ -231,6 +231,22 @@ def signals_cmd(
         typer.echo(f"wrote {len(frame)} rows x {len(frame.columns)} columns to {output}")
 
 
+@app.command()
+def regress(
+    suite: Annotated[Path, typer.Argument(help="suite manifest (YAML)", show_default=False)],
+    update: Annotated[bool, typer.Option("--update", help="rewrite the goldens with today's results")] = False,
+    case: Annotated[Optional[list[str]], typer.Option("--case", help="run only this case (repeatable)")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run a golden regression suite and show what moved; exit 1 if anything did."""
+    report = api.regress(suite, update=update, only=case)
+    if json_out or State.json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+    else:
+        typer.echo(report.render())
+    raise typer.Exit(0 if report.ok else 1)
+
+
 data_app = typer.Typer(no_args_is_help=True, help="Bars files: quality checks.")
 app.add_typer(data_app, name="data")
 
