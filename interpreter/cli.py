@@ -302,6 +302,25 @@ def library_show(name: str, json_out: JsonOpt = False) -> None:
     typer.echo(api.library_entry_text(entry))
 
 
+def _guard(fn):
+    """Render spec and data errors as diagnostics with exit 1 (also under CliRunner)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DslError as exc:
+            fail(exc.diagnostics, getattr(exc, "sources", None), State.json)
+
+    return wrapper
+
+
+for _typer in (app, library_app, data_app):
+    for _info in _typer.registered_commands:
+        _info.callback = _guard(_info.callback)
+
+
 def main() -> None:
     """Console entry point: no traceback ever reaches the user."""
     try:
