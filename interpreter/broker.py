@@ -59,5 +59,6 @@ def round_units(units: float, lot: float, fractional: bool) -> float:
     """Round a unit count toward zero to a whole number of lots (unless fractional)."""
     if fractional:
         return units
-    lots = math.floor(abs(units) / lot)
-    return math.copysign(lots * lot, units) if lots else 0.0
+    q = abs(units) / lot
+    lots = math.floor(q * (1.0 + 1e-10))  # 0.3 / 0.1 is 2.9999999999999996 in floats: still 3 lots
+    return math.copysign(round(lots * lot, 12), units) if lots else 0.0

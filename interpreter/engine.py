@@ -274,7 +274,8 @@ class Engine:
             else:
                 tr.trail_dist = dist
         tr.anchor = tr.entry_price
-        tr.anchor_upto = tr.entry_bar
+        # A fill at the close comes after the fill bar's whole range: its high/low is not the trade's.
+        tr.anchor_upto = tr.entry_bar + 1 if self.fill_on_close else tr.entry_bar
 
     def _anchor(self, tr: Trade, t: int) -> float:
         """Best price of the trade before bar t (fill price, then earlier highs/lows)."""

@@ -63,7 +63,10 @@ class Sizer:
         cash = eng.cash
         costs = eng.costs
         per_unit = price + price * costs.commission + costs.per_unit
-        units = round_units(cash / per_unit, self.lot, self.fractional) if per_unit > 0 else 0.0
+        raw = cash / per_unit if per_unit > 0 else 0.0
+        if raw > 0 and costs.minimum > (per_unit - price) * raw:
+            raw = (cash - costs.minimum) / price  # the minimum commission binds: it is paid in full
+        units = round_units(raw, self.lot, self.fractional) if raw > 0 else 0.0
         while units > 0 and units * price + commission(costs, units, price) > cash:
             units = round_units(units - (self.lot if not self.fractional else units * 1e-9), self.lot,
                                 self.fractional)
