@@ -131,6 +131,8 @@ def compile_spec(spec: str | Path, *, target: str | None = None, workspace: list
     roots = [Path(p) for p in workspace] if workspace else [_relative(_workspace_root(spec))]
     paths = [_relative(spec)] + [r for r in roots if _relative(r) != _relative(spec)]
     pre = dsl.analyze(paths)
+    if not pre.ok:
+        raise DslError(pre.errors, pre.sources)
     in_file = [d for d in pre.documents if Path(d.file).resolve() == spec.resolve() and d.kind == "strategy"]
     if target is None:
         if len(in_file) != 1:

@@ -112,6 +112,11 @@ class Engine:
             self.process(t)
 
     def run_fast(self) -> None:
+        from interpreter import latch
+
+        if latch.eligible(self):
+            latch.run(self)
+            return
         n = self.m.n
         any_entry = np.zeros(n, dtype=bool)
         for s in self.sides:

@@ -1,5 +1,9 @@
 """Position sizing at the fill: how many units an entry buys or sells.
 
+An entry whose notional would exceed equity times the method's leverage (1, or
+``max_leverage`` for vol_target, or the percent for percent_equity above 100%) is refused
+with INSUFFICIENT_CASH rather than silently borrowing.
+
 Units are computed at the fill price from the equity at that moment (cash, since entries
 happen when flat), then rounded toward zero to whole lots unless the spec allows
 fractional units. Methods:
@@ -31,6 +35,9 @@ class Sizer:
         self.method = self.spec["method"]
         self.lot = float(self.spec.get("lot_size", 1.0))
         self.fractional = bool(self.spec.get("fractional", False))
+        #: notional / equity an entry may reach: 1 unless the method says otherwise
+        self.leverage = {"vol_target": float(self.spec.get("max_leverage", 1.0)),
+                         "percent_equity": max(1.0, float(self.spec.get("percent", 1.0)))}.get(self.method, 1.0)
 
     def units_for(self, eng: "Engine", order: "Order", price: float) -> tuple[float, HoldReason]:
         """Unsigned units for an entry at ``price`` (0 with the reason when none)."""
@@ -57,6 +64,8 @@ class Sizer:
         units = round_units(raw, self.lot, self.fractional)
         if units <= 0 or math.isnan(units):
             return 0.0, HoldReason.SIZED_TO_ZERO
+        if units * price > max(equity, 0.0) * self.leverage * (1.0 + 1e-9):
+            return 0.0, HoldReason.INSUFFICIENT_CASH
         return units, HoldReason.NONE
 
     def _all_in(self, eng: "Engine", price: float) -> tuple[float, HoldReason]:

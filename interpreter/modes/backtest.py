@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from dsl.errors import Diagnostic, DslError
 from dsl.graph import Graph
 from interpreter import metrics as metrics_mod
 from interpreter import results
@@ -53,6 +54,10 @@ def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, 
         policy: str = "fail", fast: bool = True, bars: dict[str, LoadedBars] | None = None) -> results.Result:
     """Backtest ``graph``; ``data`` maps instrument id -> file to override the universe's files."""
     plan = graph.plan
+    if plan["sizing"]["method"] == "fuzzy":
+        raise DslError([Diagnostic("U101", f"strategy '{plan['name']}' sizes with a fuzzy rule base, which this "
+                                   "version of the backtest engine cannot evaluate yet", None,
+                                   "use percent_equity or vol_target sizing for now")])
     bars = bars or load_run_data(graph, data, start=start, end=end, policy=policy)
     prim_id = primary_id(plan)
     prim = bars[prim_id]

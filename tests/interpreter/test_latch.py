@@ -44,7 +44,7 @@ CASES = [
     ("btc", "5m", "short", "crosses_below(fast, slow)", "crosses_above(fast, slow)",
      "{method: fixed_notional, notional: 20000, fractional: true}", 12, 48),
     ("btc", "5m", "long", "close > slow", "close < fast", "{method: fixed_units, units: 2}", 3, 10),
-    ("sp500", "1d", "long", "fast > slow", "fast < slow * 0.9", "{method: fixed_units, units: 1000000}", 5, 20),
+    ("sp500", "1d", "long", "fast > slow", "fast < slow * 0.9", "{method: fixed_units, units: 30}", 5, 20),
 ]
 DATA = {"sp500": "data/sp500_daily_1999_2018.csv", "btc": "data/btc_usd_kraken_5m_2019-10-22_2019-11-11.csv"}
 
@@ -72,3 +72,14 @@ def test_latch_equals_per_bar_loop(tmp_path, data, tf, side, entry, exit_, sizin
     assert np.array_equal(a.hold, b.hold)
     assert a.open_trade_row() == b.open_trade_row()
     assert len(a.fills) > 0
+
+
+def test_unaffordable_entry_is_refused_not_leveraged(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC.format(tf="1d", side="long", entry="fast > slow", exit="fast < slow",
+                                sizing="{method: fixed_units, units: 1000}", fast=5, slow=20,
+                                data=ROOT / DATA["sp500"]))
+    result = ts.backtest(spec)
+    assert result.metrics["trade_count"] == 0
+    assert result.holds["insufficient_cash"] > 0
+    assert (result.equity["cash"] == 100000).all()
