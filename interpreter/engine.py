@@ -387,7 +387,16 @@ class Engine:
                 "bars_held": self.m.n - 1 - tr.entry_bar, "exit_reason": "open_at_end"}
 
     def equity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(equity, cash, units) per bar, marked at each bar's close."""
+        """(equity, cash, units) per bar, marked at each bar's close (computed once per run)."""
+        key = len(self.events)
+        cached = getattr(self, "_equity_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        out = self._equity()
+        self._equity_cache = (key, out)
+        return out
+
+    def _equity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = self.m.n
         cash = np.full(n, float(self.plan["capital"]))
         units = np.zeros(n)

@@ -88,7 +88,7 @@ def compute(equity: np.ndarray, units: np.ndarray, ts: np.ndarray, capital: floa
     out["turnover"] = _f(notional / mean_eq / years) if years > 0 and mean_eq > 0 else None
     if r.size:
         k = max(1, int(math.floor(0.05 * r.size)))
-        worst = np.sort(r)[:k]
+        worst = np.sort(np.partition(r, k - 1)[:k])  # sorted: the same sum order as a full sort
         out["expected_shortfall_95"] = _f(-float(worst.mean()))
     else:
         out["expected_shortfall_95"] = None
