@@ -153,7 +153,7 @@ def compile_spec(spec: str | Path, *, target: str | None = None, workspace: list
 
 def backtest(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=None, end=None,
              params: dict[str, float] | None = None, policy: str = "fail", target: str | None = None,
-             fast: bool = True):
+             fast: bool = True, columns: dict[str, str] | None = None):
     """Backtest a strategy spec (path) or a compiled Graph; returns a ``Result``.
 
     ``data`` maps instrument id -> bars file (default: the universe's files).
@@ -163,11 +163,12 @@ def backtest(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=
 
     graph = spec_or_graph if isinstance(spec_or_graph, Graph) else compile_spec(spec_or_graph, target=target,
                                                                                 params=params)
-    return bt.run(graph, data, start=start, end=end, policy=policy, fast=fast)
+    return bt.run(graph, data, start=start, end=end, policy=policy, fast=fast, columns=columns)
 
 
 def signals(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=None, end=None,
-            params: dict[str, float] | None = None, policy: str = "fail", target: str | None = None):
+            params: dict[str, float] | None = None, policy: str = "fail", target: str | None = None,
+            columns: dict[str, str] | None = None):
     """Every named signal and every indicator node of the graph, per bar, as a DataFrame.
 
     Columns: ``timestamp``, then one column per signal name (``fast_ma``), then one per
@@ -182,7 +183,7 @@ def signals(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=N
 
     graph = spec_or_graph if isinstance(spec_or_graph, Graph) else compile_spec(spec_or_graph, target=target,
                                                                                 params=params)
-    bars = load_run_data(graph, data, start=start, end=end, policy=policy)
+    bars = load_run_data(graph, data, start=start, end=end, policy=policy, columns=columns)
     prim = bars[primary_id(graph.plan)]
     n = len(prim)
     values = evaluate(graph, market_inputs(graph, bars), n)
@@ -203,11 +204,12 @@ def signals(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=N
     return pd.DataFrame(cols)
 
 
-def data_check(path: str | Path, *, timeframe: str | None = None, policy: str = "fail"):
+def data_check(path: str | Path, *, timeframe: str | None = None, policy: str = "fail",
+               columns: dict[str, str] | None = None):
     """The data-quality report of one bars file (never raises for data problems)."""
     from interpreter.data import check_file
 
-    return check_file(path, timeframe=timeframe, policy=policy)
+    return check_file(path, timeframe=timeframe, policy=policy, columns=columns)
 
 
 def regress(suite_path: str | Path, *, update: bool = False, only: list[str] | None = None):

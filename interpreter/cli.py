@@ -117,6 +117,20 @@ FromOpt = Annotated[Optional[str], typer.Option("--from", help="first bar (inclu
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="end (exclusive), e.g. 2015-01-01")]
 TargetOpt = Annotated[Optional[str], typer.Option("--target", help="which strategy, if the file has several")]
 PolicyOpt = Annotated[str, typer.Option("--on-bad-data", help="fail, warn or drop")]
+ColumnOpt = Annotated[Optional[list[str]], typer.Option("--column", help="map a column: OURS=FILE'S, "
+                                                        "e.g. --column timestamp=Date")]
+
+
+def _columns(items: list[str] | None) -> dict[str, str] | None:
+    if not items:
+        return None
+    out = {}
+    for item in items:
+        ours, sep, theirs = item.partition("=")
+        if not sep or not ours or not theirs:
+            usage_error(f"--column '{item}' is not OURS=FILE'S", "e.g. --column timestamp=Date")
+        out[ours.strip()] = theirs.strip()
+    return out
 
 
 def _params(items: list[str] | None) -> dict[str, float] | None:
@@ -186,6 +200,7 @@ def backtest(
                                                 "fills.csv, equity.csv (default results/<strategy>)")] = None,
     target: TargetOpt = None,
     policy: PolicyOpt = "fail",
+    column: ColumnOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Backtest a strategy on its universe's shipped data (or --data) and print a summary."""
@@ -193,7 +208,8 @@ def backtest(
 
     with status("backtesting"):
         result = api.backtest(spec, data=_data(data, spec, target), start=start, end=end,
-                              params=_params(param), policy=_policy(policy), target=target)
+                              params=_params(param), policy=_policy(policy), target=target,
+                              columns=_columns(column))
     folder = out or Path("results") / result.target.split(".", 1)[1]
     written = result.write(folder)
     if json_out or State.json:
@@ -215,12 +231,13 @@ def signals_cmd(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help=".csv or .parquet")] = None,
     target: TargetOpt = None,
     policy: PolicyOpt = "fail",
+    column: ColumnOpt = None,
 ) -> None:
     """Write every named signal and indicator of the compiled graph, per bar."""
     if output is not None and output.suffix not in (".csv", ".parquet"):
         usage_error(f"-o must end in .csv or .parquet, not '{output.suffix or output}'")
     frame = api.signals(spec, data=_data(data, spec, target), start=start, end=end, params=_params(param),
-                        policy=_policy(policy), target=target)
+                        policy=_policy(policy), target=target, columns=_columns(column))
     if output is None:
         typer.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
     elif output.suffix == ".csv":
@@ -256,10 +273,11 @@ def data_check_cmd(
     path: Annotated[Path, typer.Argument(help="CSV or Parquet bars file", show_default=False)],
     timeframe: Annotated[Optional[str], typer.Option("--timeframe", help="e.g. 5m, 1d (default: inferred)")] = None,
     policy: PolicyOpt = "fail",
+    column: ColumnOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Report data-quality findings (unsorted, duplicates, gaps, NaN, bad prices) by row."""
-    report = api.data_check(path, timeframe=timeframe, policy=_policy(policy))
+    report = api.data_check(path, timeframe=timeframe, policy=_policy(policy), columns=_columns(column))
     if json_out or State.json:
         typer.echo(report.to_json())
     else:

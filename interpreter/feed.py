@@ -49,8 +49,14 @@ def needed_instruments(graph: Graph) -> set[str]:
 
 
 def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, end=None,
-                  policy: str = "fail") -> dict[str, LoadedBars]:
-    """Load the primary instrument and every instrument a formula refers to."""
+                  policy: str = "fail", columns: dict[str, str] | None = None) -> dict[str, LoadedBars]:
+    """Load the primary instrument and every instrument a formula refers to.
+
+    ``columns`` (our name -> the file's) overrides the universe's column mapping for the
+    strategy's own instrument. Other instruments are brought to the strategy's timeframe
+    (resampled when finer); a coarser one is refused, since its bars close later than the
+    strategy's and reading them bar by bar would look ahead.
+    """
     plan = graph.plan
     prim = primary_id(plan)
     by_id = {i["id"]: i for i in instruments(plan)}
@@ -63,9 +69,22 @@ def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, st
     for inst_id in sorted({prim} | needed_instruments(graph)):
         spec = by_id[inst_id]
         path = data.get(inst_id, spec["data_file"])
-        out[inst_id] = load_bars(path, timeframe=spec.get("timeframe"), columns=spec.get("columns") or None,
+        mapping = dict(spec.get("columns") or {})
+        if inst_id == prim and columns:
+            mapping.update(columns)
+        out[inst_id] = load_bars(path, timeframe=spec.get("timeframe"), columns=mapping or None,
                                  policy=policy, start=start, end=end)
     tf_ns = int(round(plan["timeframe_seconds"] * NS))
+    for inst_id, other in list(out.items()):
+        if inst_id == prim or not other.timeframe or _tf_ns(other.timeframe) == tf_ns:
+            continue
+        if _tf_ns(other.timeframe) < tf_ns and tf_ns % _tf_ns(other.timeframe) == 0:
+            out[inst_id] = resample(other, plan["timeframe"])
+        else:
+            raise _fail(f"close@{inst_id}: instrument '{inst_id}' has {other.timeframe} bars but strategy "
+                        f"'{plan['name']}' trades {plan['timeframe']} bars; a coarser bar closes later than "
+                        f"the strategy's, so reading it bar by bar would look ahead",
+                        f"give '{inst_id}' data at {plan['timeframe']} or finer")
     bars = out[prim]
     if bars.timeframe and _tf_ns(bars.timeframe) != tf_ns:
         if _tf_ns(bars.timeframe) < tf_ns and tf_ns % _tf_ns(bars.timeframe) == 0:

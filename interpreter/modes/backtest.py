@@ -51,14 +51,15 @@ def build_market(graph: Graph, bars: LoadedBars, values: dict[str, Any]) -> Mark
 
 
 def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, end=None,
-        policy: str = "fail", fast: bool = True, bars: dict[str, LoadedBars] | None = None) -> results.Result:
+        policy: str = "fail", fast: bool = True, bars: dict[str, LoadedBars] | None = None,
+        columns: dict[str, str] | None = None) -> results.Result:
     """Backtest ``graph``; ``data`` maps instrument id -> file to override the universe's files."""
     plan = graph.plan
     if plan["sizing"]["method"] == "fuzzy":
         raise DslError([Diagnostic("U101", f"strategy '{plan['name']}' sizes with a fuzzy rule base, which this "
                                    "version of the backtest engine cannot evaluate yet", None,
                                    "use percent_equity or vol_target sizing for now")])
-    bars = bars or load_run_data(graph, data, start=start, end=end, policy=policy)
+    bars = bars or load_run_data(graph, data, start=start, end=end, policy=policy, columns=columns)
     prim_id = primary_id(plan)
     prim = bars[prim_id]
     n = len(prim)

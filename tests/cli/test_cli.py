@@ -129,3 +129,19 @@ def test_data_check():
 
 def test_unknown_command_exit_2():
     assert run("bogus").exit_code == 2
+
+
+def test_backtest_with_column_mapping(tmp_path):
+    """A Yahoo-style file (Date, Open, ...) mapped with --column backtests like the shipped file."""
+    import pandas as pd
+
+    src = pd.read_csv(ROOT / "data" / "sp500_daily_1999_2018.csv")
+    src = src.rename(columns={"timestamp": "Date", "close": "Last"})
+    path = tmp_path / "yahoo.csv"
+    src.to_csv(path, index=False)
+    r = run("--json", "backtest", "specs/strategies/ma_crossover.yaml", "--data", str(path),
+            "--column", "timestamp=Date", "--column", "close=Last", "--out", str(tmp_path / "o"))
+    assert r.exit_code == 0, r.output
+    ref = run("--json", "backtest", "specs/strategies/ma_crossover.yaml", "--out", str(tmp_path / "p"))
+    assert json.loads(r.output)["metrics"] == json.loads(ref.output)["metrics"]
+    assert run("backtest", "specs/strategies/ma_crossover.yaml", "--column", "close").exit_code == 2
