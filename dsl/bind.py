@@ -65,7 +65,12 @@ def bind_call(entry: Entry, call: ast.Call, is_series_name=lambda n: n in COLUMN
             b.problems.append(("E503", k, f"argument '{k.name}' of {entry.name} is given twice"))
         else:
             b.args[k.name] = k.value
-    missing = [p.name for p in params if p.required and p.name not in b.args]
+    # a misspelt keyword (period -> perod) is reported once, as unknown, not also as missing
+    from dsl.errors import suggest
+
+    meant = {suggest(k.name, b.params) for k in call.kwargs if k.name not in b.params}
+    missing = [p.name for p in params if p.required and p.name not in b.args and p.name not in meant]
     if missing:
-        b.problems.append(("E503", call, f"{entry.name} needs {', '.join(repr(m) for m in missing)}"))
+        b.problems.append(("E503", call, f"{entry.name} is missing argument{'s' if len(missing) > 1 else ''} "
+                           f"{', '.join(repr(m) for m in missing)}"))
     return b

@@ -14,10 +14,10 @@ from typing import Any
 
 from dsl import ast
 from dsl.bind import bind_call
-from dsl.errors import Collector, Diagnostic, did_you_mean
+from dsl.errors import Collector, Diagnostic, did_you_mean, suggest
 from dsl.parse import Locator, parse_expr, parse_rule
 from dsl.resolve import Workspace
-from dsl.source import Span
+from dsl.source import Span, path_text
 from dsl.validate import SpecDoc
 from library.membership import HEDGES, TERM_SHAPES
 from library.registry import REGISTRY, Entry
@@ -26,7 +26,7 @@ from library.types import VType, accepts
 COLUMNS = ("open", "high", "low", "close", "volume")
 #: Names that read the open trade; only exits and stops may use them.
 TRADE_STATE = {
-    "bars_in_trade": "bars since the entry fill (0 on the fill bar)",
+    "bars_in_trade": "bars since the entry fill, 0 on the fill bar",
     "entry_price": "fill price of the open position",
     "position_side": "1 long, -1 short",
 }
@@ -44,6 +44,7 @@ _TYPE_WORDS = {
 class Typed:
     vtype: VType
     trade: bool = False  # reads the open trade's state
+    bad: bool = False  # an error about this value was already reported: do not report its uses
 
 
 @dataclass
@@ -97,8 +98,10 @@ class _StrategyChecker:
         self.diags = diags
         self.out = CheckedStrategy(doc, params)
         self.visiting: list[str] = []
+        self.bad_signals: set[str] = set()
         uni = ws.get("universe", self.s.universe)
         self.instruments = [i.id for i in uni.model.instruments] if uni else []
+        self.universe_known = uni is not None  # if not, resolve already said so: skip instrument checks
         self.context = ""
 
     # ---- entry point ----
@@ -121,10 +124,11 @@ class _StrategyChecker:
                 if node is None:
                     continue
                 target[side] = node
-                if t.vtype not in BOOLS:
+                if t.vtype not in BOOLS and not t.bad:
                     self.diags.add("E505", f"{section}.{side} must be a condition (true or false on each bar), "
                                    f"but '{node.to_text()}' is {_TYPE_WORDS[t.vtype]}", node.span,
-                                   "compare it, e.g. 'rsi(close, 14) < 30'")
+                                   f"compare it with something, e.g. 'close > {node.to_text()}'"
+                                   if t.vtype in NUMERIC else "write a comparison, e.g. 'close > sma(close, 50)'")
         self.context = "stops"
         for key in ("stop_loss", "take_profit", "trailing_stop"):
             text = getattr(s.stops, key)
@@ -146,7 +150,7 @@ class _StrategyChecker:
                     self.out.sizing_inputs[name] = node
                     self.numeric_or_error(node, t, f"sizing.inputs.{name}", "a number series")
             self.check_fuzzy_sizing()
-        if s.instrument and s.instrument not in self.instruments:
+        if s.instrument and self.universe_known and s.instrument not in self.instruments:
             self.diags.add("E514", f"instrument '{s.instrument}' is not in universe '{s.universe}'",
                            self.doc.span("instrument"), did_you_mean(s.instrument, self.instruments)
                            or f"instruments: {', '.join(self.instruments)}")
@@ -157,13 +161,15 @@ class _StrategyChecker:
         if fz is None:
             return
         declared = list(fz.model.inputs)
+        meant = set()
         for name in self.s.sizing.inputs:
             if name not in declared:
+                meant.add(suggest(name, declared))
                 self.diags.add("E506", f"rule base '{fz.name}' has no input '{name}'",
                                self.doc.key_span("sizing", "inputs", name),
                                did_you_mean(name, declared) or f"its inputs: {', '.join(declared)}")
         for name in declared:
-            if name not in self.s.sizing.inputs:
+            if name not in self.s.sizing.inputs and name not in meant:  # a misspelling is reported once
                 self.diags.add("E201", f"sizing.inputs is missing '{name}', an input of rule base '{fz.name}'",
                                self.doc.key_span("sizing", "inputs"), f"add '{name}: <formula>'")
         out = self.s.sizing.output
@@ -175,27 +181,29 @@ class _StrategyChecker:
                            self.doc.key_span("sizing"), f"add 'output: {sorted(fz.model.outputs)[0]}'")
 
     def numeric_or_error(self, node: ast.Expr, t: Typed, where: str, want: str) -> None:
-        if t.vtype not in NUMERIC:
+        if t.vtype == VType.MULTI:
+            self._multi(node)
+        elif t.vtype not in NUMERIC and not t.bad:
             self.diags.add("E505", f"{where} must be a number, but '{node.to_text()}' is {_TYPE_WORDS[t.vtype]}",
                            node.span, f"write {want}")
 
     # ---- formulas ----
     def formula(self, path: tuple, text: str) -> tuple[ast.Expr | None, Typed]:
-        node, diag = parse_expr(text, locator(self.doc, path, text), what=".".join(path))
+        node, diag = parse_expr(text, locator(self.doc, path, text), what=path_text(path))
         if diag:
             self.diags.items.append(diag)
-            return None, Typed(VType.SERIES)
+            return None, Typed(VType.SERIES, bad=True)
         return node, self.infer(node)
 
     def signal_type(self, name: str, ref: ast.Name | None) -> Typed:
         if name in self.out.types:
-            return Typed(self.out.types[name])
+            return Typed(self.out.types[name], bad=name in self.bad_signals)
         if name in self.visiting:
             cycle = self.visiting[self.visiting.index(name):] + [name]
             self.diags.add("E601", "cycle between signals: " + " --> ".join(cycle),
                            ref.span if ref else self.doc.span("signals", name),
                            "a signal cannot depend on itself; use a lag like x[1] for the previous value")
-            return Typed(VType.SERIES)
+            return Typed(VType.SERIES, bad=True)
         self.visiting.append(name)
         saved = self.context
         self.context = "signals"
@@ -204,6 +212,11 @@ class _StrategyChecker:
         self.visiting.pop()
         if node is not None:
             self.out.signals[name] = node
+        if t.vtype == VType.MULTI and node is not None:
+            self._multi(node, f"signal '{name}'")
+            t = Typed(VType.SERIES, t.trade, bad=True)
+        if t.bad:
+            self.bad_signals.add(name)
         self.out.types[name] = t.vtype
         return t
 
@@ -233,19 +246,20 @@ class _StrategyChecker:
             return Typed(VType.SERIES)
         if n.name in TRADE_STATE:
             if self.context not in ("exit", "stops"):
-                self.diags.add("E515", f"'{n.name}' ({TRADE_STATE[n.name]}) is only known inside a trade",
-                               n.span, "use it in exit conditions or stops only")
+                where = "a signal" if self.context == "signals" else self.context
+                self.diags.add("E515", f"'{n.name}' ({TRADE_STATE[n.name]}) is only known inside a trade, "
+                               f"not in {where}", n.span, "use it directly in exit conditions or stops")
             return Typed(VType.SERIES, trade=True)
         if n.name in REGISTRY:
             self.diags.add("E502", f"'{n.name}' is a function; call it with arguments", n.span,
-                           f"write {REGISTRY[n.name].signature}")
-            return Typed(VType.SERIES)
+                           f"signature: {REGISTRY[n.name].signature}")
+            return Typed(VType.SERIES, bad=True)
         known = list(s.signals) + list(self.out.params) + list(COLUMNS) + list(TRADE_STATE)
         self.diags.add("E502", f"unknown name '{n.name}'", n.span,
                        did_you_mean(n.name, known) or
                        f"names here are signals ({', '.join(s.signals) or 'none'}), params "
                        f"({', '.join(self.out.params) or 'none'}) and columns ({', '.join(COLUMNS)})")
-        return Typed(VType.SERIES)
+        return Typed(VType.SERIES, bad=True)
 
     def _call(self, n: ast.Call) -> Typed:
         entry = REGISTRY.get(n.func)
@@ -255,7 +269,7 @@ class _StrategyChecker:
             self.diags.add("E501", f"unknown function '{n.func}'", n.name_span, hint)
             for a in list(n.args) + [k.value for k in n.kwargs]:
                 self.infer(a)
-            return Typed(VType.SERIES)
+            return Typed(VType.SERIES, bad=True)
         bound = self.bind(entry, n)
         trade = False
         all_const = True
@@ -265,19 +279,25 @@ class _StrategyChecker:
             if not t.vtype.is_const:
                 all_const = False
             if t.vtype == VType.MULTI:
+                self._multi(arg)
                 continue
-            if not accepts(p.vtype, t.vtype):
-                self.diags.add("E504", f"argument '{p.name}' of {entry.name} must be {_TYPE_WORDS[p.vtype]}, "
-                               f"but '{arg.to_text()}' is {_TYPE_WORDS[t.vtype]}", arg.span,
-                               f"{entry.signature}")
-            elif not p.is_series and not t.vtype.is_const:
+            if t.bad:
+                continue
+            if not p.is_series and _CONST_OF.get(t.vtype) in _FAMILY.get(p.vtype, ()):
                 self.diags.add("E511", f"argument '{p.name}' of {entry.name} must be known before the run "
-                               f"(a number or a param), not a series", arg.span, f"{entry.signature}")
+                               f"({_TYPE_WORDS[p.vtype]} or a param), but '{arg.to_text()}' changes "
+                               f"from bar to bar", arg.span, f"signature: {entry.signature}")
+            elif not accepts(p.vtype, t.vtype):
+                hint = f"signature: {entry.signature}"
+                if t.vtype in BOOLS and p.vtype in NUMERIC:
+                    hint = f"to use a condition as a number, write '1 if {arg.to_text()} else 0'; {hint}"
+                self.diags.add("E504", f"argument '{p.name}' of {entry.name} must be {_TYPE_WORDS[p.vtype]}, "
+                               f"but '{arg.to_text()}' is {_TYPE_WORDS[t.vtype]}", arg.span, hint)
             elif p.vtype == VType.INT:
                 v = const_value(arg, self.out.params)
                 if v is not None and v < 1:
                     self.diags.add("E504", f"argument '{p.name}' of {entry.name} must be at least 1, got {v:g}",
-                                   arg.span, f"{entry.signature}")
+                                   arg.span, f"signature: {entry.signature}")
             if t.trade and entry.kind != "math":
                 self.diags.add("E515", f"{entry.name} looks at past bars, so it cannot read trade state "
                                f"('{arg.to_text()}')", arg.span, "apply it to market data only")
@@ -292,22 +312,26 @@ class _StrategyChecker:
         for code, node, msg in b.problems:
             from dsl.errors import did_you_mean as dym
             hint = dym(node.name, b.params) if isinstance(node, ast.Kwarg) and code == "E503" and node.name not in b.params else None
-            self.diags.add(code, msg, node.span, hint or entry.signature)
+            self.diags.add(code, msg, node.span, hint or f"signature: {entry.signature}")
         return [(b.params[k], v) for k, v in b.args.items() if k not in b.implicit]
 
     def _field(self, n: ast.Field) -> Typed:
         if isinstance(n.base, ast.Call) and n.base.func not in REGISTRY:
-            return Typed(VType.SERIES, self.infer(n.base).trade)  # E501 already says it
-        if not isinstance(n.base, ast.Call) or n.base.func not in REGISTRY or not REGISTRY[n.base.func].outputs:
+            return Typed(VType.SERIES, self.infer(n.base).trade, bad=True)  # E501 already says it
+        if not isinstance(n.base, ast.Call) or not REGISTRY[n.base.func].outputs:
             t = self.infer(n.base)
-            self.diags.add("E512", f"'.{n.name}' can only follow a call with several outputs",
-                           n.span, "e.g. bollinger(close, 20, 2).upper")
-            return t
+            if not t.bad:
+                self.diags.add("E512", f"'.{n.name}' can only follow a call with several outputs, "
+                               f"and '{n.base.to_text()}' has one value", _field_span(n),
+                               f"remove '.{n.name}'; calls with several outputs are "
+                               f"{', '.join(e.name for e in REGISTRY if e.outputs)}")
+            return Typed(t.vtype, t.trade, bad=True)
         t = self.infer(n.base)
         outs = REGISTRY[n.base.func].outputs
         if n.name not in outs:
-            self.diags.add("E512", f"{n.base.func} has no output '{n.name}'", n.span,
+            self.diags.add("E512", f"{n.base.func} has no output '{n.name}'", _field_span(n),
                            did_you_mean(n.name, outs) or f"outputs: {', '.join(outs)}")
+            return Typed(VType.SERIES, t.trade, bad=True)
         return Typed(VType.SERIES, t.trade)
 
     def _at(self, n: ast.At) -> Typed:
@@ -316,9 +340,9 @@ class _StrategyChecker:
                            n.span, f"e.g. close@{n.target}; for an indicator write sma(close@{n.target}, 20)")
             return Typed(VType.SERIES)
         if n.target_kind == "instrument":
-            if n.target not in self.instruments:
+            if self.universe_known and n.target not in self.instruments:
                 self.diags.add("E514", f"unknown instrument '{n.target}' in universe '{self.s.universe}'",
-                               n.span, did_you_mean(n.target, self.instruments)
+                               _tail_span(n.span, len(n.target)), did_you_mean(n.target, self.instruments)
                                or f"instruments: {', '.join(self.instruments) or 'none'}")
         else:
             from dsl.quantities import parse_duration
@@ -336,15 +360,18 @@ class _StrategyChecker:
             self.diags.add("E602", f"negative lag {n.to_text()} reads {-n.bars} bar"
                            f"{'s' if n.bars != -1 else ''} into the future", n.span,
                            f"a decision at bar t sees data up to t's close; write {n.base.to_text()}[{-n.bars}] "
-                           f"for the value {-n.bars} bar(s) ago")
+                           f"for the value {-n.bars} bar{'s' if n.bars != -1 else ''} ago")
         if t.trade:
             self.diags.add("E515", "trade state has no history to lag", n.span, "lag market data only")
-        return Typed(VType.BOOL if t.vtype in BOOLS else VType.SERIES, t.trade)
+        if t.vtype == VType.MULTI:
+            self._multi(n.base)
+            return Typed(VType.SERIES, t.trade, bad=True)
+        return Typed(VType.BOOL if t.vtype in BOOLS else VType.SERIES, t.trade, t.bad)
 
     def _neg(self, n: ast.Neg) -> Typed:
         t = self.infer(n.operand)
         self.need_numeric(t, n.operand, "'-'")
-        return t
+        return Typed(VType.SERIES, t.trade, bad=True) if t.vtype == VType.MULTI else t
 
     def _binop(self, n: ast.BinOp) -> Typed:
         a, b = self.infer(n.left), self.infer(n.right)
@@ -355,7 +382,7 @@ class _StrategyChecker:
             if a.vtype == VType.PCT and b.vtype == VType.PCT and n.op in "+-":
                 vt = VType.PCT
             return Typed(vt)
-        return Typed(VType.SERIES, a.trade or b.trade)
+        return Typed(VType.SERIES, a.trade or b.trade, a.bad or b.bad)
 
     def _compare(self, n: ast.Compare) -> Typed:
         a, b = self.infer(n.left), self.infer(n.right)
@@ -379,14 +406,16 @@ class _StrategyChecker:
     def _ifelse(self, n: ast.IfElse) -> Typed:
         c, a, b = self.infer(n.cond), self.infer(n.then), self.infer(n.orelse)
         self.need_bool(c, n.cond, "'if'")
-        if (a.vtype in BOOLS) != (b.vtype in BOOLS):
+        if (a.vtype in BOOLS) != (b.vtype in BOOLS) and not (a.bad or b.bad):
             self.diags.add("E504", "both branches of 'a if c else b' must be numbers, or both conditions",
                            n.span, f"'{n.then.to_text()}' is {_TYPE_WORDS[a.vtype]}, "
                            f"'{n.orelse.to_text()}' is {_TYPE_WORDS[b.vtype]}")
         vt = VType.BOOL if a.vtype in BOOLS else VType.SERIES
-        return Typed(vt, a.trade or b.trade or c.trade)
+        return Typed(vt, a.trade or b.trade or c.trade, a.bad or b.bad)
 
     def need_numeric(self, t: Typed, node: ast.Expr, op: str) -> None:
+        if t.bad:
+            return
         if t.vtype in BOOLS:
             self.diags.add("E504", f"{op} needs numbers, but '{node.to_text()}' is a condition", node.span,
                            "use 'a if cond else b' to turn a condition into a number")
@@ -397,16 +426,37 @@ class _StrategyChecker:
                            node.span, "durations are for timeframes and cooldowns")
 
     def need_bool(self, t: Typed, node: ast.Expr, op: str) -> None:
+        if t.bad:
+            return
         if t.vtype == VType.MULTI:
             self._multi(node)
         elif t.vtype not in BOOLS:
             self.diags.add("E504", f"{op} needs conditions, but '{node.to_text()}' is {_TYPE_WORDS[t.vtype]}",
                            node.span, "compare it, e.g. 'x > 0'")
 
-    def _multi(self, node: ast.Expr) -> None:
-        outs = REGISTRY[node.func].outputs if isinstance(node, ast.Call) else ()
-        self.diags.add("E512", f"'{node.to_text()}' has several outputs; pick one", node.span,
-                       f"e.g. {node.to_text()}.{outs[0]}" if outs else None)
+    def _multi(self, node: ast.Expr, what: str = "") -> None:
+        outs = REGISTRY[node.func].outputs if isinstance(node, ast.Call) and node.func in REGISTRY else ()
+        listed = f" ({', '.join(outs)})" if outs else ""
+        self.diags.add("E512", f"{what or repr(node.to_text())} has several outputs{listed}; pick one",
+                       node.span, f"write {node.to_text()}.{outs[0]}" if outs else None)
+
+
+#: the constant type a series type would have if it did not change from bar to bar
+_CONST_OF = {VType.SERIES: VType.NUMBER, VType.BOOL: VType.BOOL_CONST}
+#: constant parameter type -> the constant types of its family (a series of these is "not constant")
+_FAMILY = {VType.INT: (VType.NUMBER,), VType.NUMBER: (VType.NUMBER,), VType.PCT: (VType.NUMBER,),
+           VType.BOOL_CONST: (VType.BOOL_CONST,)}
+
+
+def _tail_span(sp: Span, width: int) -> Span:
+    """The last ``width`` characters of a node's text (e.g. the '.name' of ``call(...).name``)."""
+    if sp.end_col - width >= (sp.col if sp.line == sp.end_line else 1):
+        return Span(sp.file, sp.end_line, sp.end_col - width, sp.end_line, sp.end_col)
+    return sp
+
+
+def _field_span(n: ast.Field) -> Span:
+    return _tail_span(n.span, len(n.name) + 1)
 
 
 def _suggest_tf(seconds: float) -> str:
@@ -442,7 +492,25 @@ def const_value(n: ast.Expr, params: dict[str, float]) -> float | None:
 # ---------------------------------------------------------------- fuzzy
 
 
-def _check_fuzzy(doc: SpecDoc, diags: Collector) -> CheckedFuzzy:
+def _word_span(sources: dict[str, list[str]], within: Span, word: str, after: Span | None = None) -> Span | None:
+    """Where ``word`` is written inside ``within`` (one line), after ``after`` if given."""
+    import re
+
+    lines = sources.get(within.file)
+    if not lines or within.line != within.end_line or not 1 <= within.line <= len(lines):
+        return None
+    text = lines[within.line - 1]
+    lo = within.col - 1
+    if after is not None and after.line == within.line:
+        lo = max(lo, after.end_col - 1)
+    m = re.search(rf"(?<![A-Za-z0-9_.]){re.escape(word)}(?![A-Za-z0-9_])", text[lo:within.end_col - 1])
+    if not m:
+        return None
+    col = lo + m.start() + 1
+    return Span(within.file, within.line, col, within.line, col + len(word))
+
+
+def _check_fuzzy(doc: SpecDoc, diags: Collector, sources: dict[str, list[str]] | None = None) -> CheckedFuzzy:
     m = doc.model
     out = CheckedFuzzy(doc)
     variables = {**{k: ("inputs", v) for k, v in m.inputs.items()},
@@ -484,7 +552,8 @@ def _check_fuzzy(doc: SpecDoc, diags: Collector) -> CheckedFuzzy:
                               node.span, shape.doc)
             elif n_args != len(shape.params):
                 diags.add("E503", f"{shape.name} takes {len(shape.params)} parameters "
-                          f"({', '.join(shape.params)}), got {n_args}", node.span, shape.doc or None)
+                          f"({', '.join(shape.params)}), got {n_args}", node.span,
+                          f"write {shape.name}({', '.join(shape.params)})" + (f": {shape.doc}" if shape.doc else ""))
                 continue
             xs = [values[i] for i in shape.positions if i < len(values) and values[i] is not None]
             if shape.name == "discrete":
@@ -495,36 +564,49 @@ def _check_fuzzy(doc: SpecDoc, diags: Collector) -> CheckedFuzzy:
     for bi, block in enumerate(m.rule_blocks()):
         for ri, text in enumerate(block.rules):
             path = ("blocks", bi, "rules", ri) if m.blocks else ("rules", ri)
-            rule, diag = parse_rule(text, locator(doc, path, text))
+            rule, diag = parse_rule(text, locator(doc, path, text), what=path_text(path))
             if diag:
                 diags.items.append(diag)
                 continue
-            _check_rule(rule, m, variables, diags)
+            _check_rule(rule, m, variables, diags, sources or {})
             out.rules.append((bi, rule))
     return out
 
 
-def _check_rule(rule: ast.Rule, m: Any, variables: dict, diags: Collector) -> None:
+def _check_rule(rule: ast.Rule, m: Any, variables: dict, diags: Collector,
+                sources: dict[str, list[str]]) -> None:
     for prop in ast.propositions(rule.antecedent):
-        _check_prop(prop, variables, diags, consequent=False)
+        _check_prop(prop, variables, diags, consequent=False, sources=sources)
     for prop in rule.consequents:
         if prop.var in m.inputs:
             diags.add("E506", f"'{prop.var}' is an input; a rule's 'then' part sets outputs", prop.var_span,
-                      f"outputs: {', '.join(m.outputs)}")
+                      f"outputs of this rule base: {', '.join(m.outputs)}")
             continue
-        _check_prop(prop, variables, diags, consequent=True)
+        _check_prop(prop, variables, diags, consequent=True, sources=sources)
     if rule.weight is not None and not 0.0 <= rule.weight <= 1.0:
-        diags.add("E513", f"rule weight {rule.weight:g} is outside [0, 1]", rule.span, "write e.g. 'with 0.5'")
+        last = rule.consequents[-1].span if rule.consequents else None
+        written = None
+        with_span = _word_span(sources, rule.span, "with", after=last)
+        if with_span is not None:
+            line = sources[with_span.file][with_span.line - 1]
+            rest = line[with_span.end_col - 1:rule.span.end_col - 1]
+            num = rest.strip()
+            if num:
+                written = _word_span(sources, rule.span, num, after=with_span)
+        diags.add("E513", f"rule weight {rule.weight:g} is outside [0, 1]", written or rule.span,
+                  "a weight scales the rule's conclusion: write a number from 0 to 1, e.g. 'with 0.5'")
 
 
-def _check_prop(prop: ast.Proposition, variables: dict, diags: Collector, consequent: bool) -> None:
+def _check_prop(prop: ast.Proposition, variables: dict, diags: Collector, consequent: bool,
+                sources: dict[str, list[str]] | None = None) -> None:
     if prop.var not in variables:
         diags.add("E506", f"unknown fuzzy variable '{prop.var}'", prop.var_span,
                   did_you_mean(prop.var, variables) or f"variables: {', '.join(variables)}")
         return
     for h in prop.hedges:
         if h not in HEDGES:
-            diags.add("E508", f"unknown hedge '{h}'", prop.span,
+            where = _word_span(sources or {}, prop.span, h, after=prop.var_span)
+            diags.add("E508", f"unknown hedge '{h}' in '{prop.to_text()}'", where or prop.span,
                       did_you_mean(h, HEDGES) or f"hedges: {', '.join(HEDGES)}")
     _, var = variables[prop.var]
     if prop.term == "any" and not consequent:
@@ -562,7 +644,7 @@ def check(ws: Workspace, params: dict[str, dict[str, float]] | None = None) -> t
                     doc.key_span("signals", name), "remove it or use it", severity="warning"))
         project.strategies[doc.name] = checked
     for doc in ws.of_kind("fuzzy"):
-        project.fuzzies[doc.name] = _check_fuzzy(doc, diags)
+        project.fuzzies[doc.name] = _check_fuzzy(doc, diags, ws.sources)
         dup = _duplicate_terms(doc)
         diags.extend(dup)
     return project, diags.items + project.warnings

@@ -25,6 +25,7 @@ CODES: dict[str, str] = {
     "E107": "YAML feature not allowed (tags, anchors, aliases)",
     "E108": "file cannot be read",
     "E109": "no spec files found",
+    "E110": "formula split by a comma in a '{...}' mapping",
     "E201": "missing field",
     "E202": "unknown field",
     "E203": "invalid value",
@@ -33,7 +34,6 @@ CODES: dict[str, str] = {
     "E301": "formula syntax error",
     "E302": "formula too long",
     "E303": "rule syntax error",
-    "E304": "negative lag (would read the future)",
     "E401": "unknown reference",
     "E402": "duplicate document name",
     "E403": "reference to the wrong kind",
@@ -44,7 +44,7 @@ CODES: dict[str, str] = {
     "E504": "argument type mismatch",
     "E505": "expression has the wrong type",
     "E506": "unknown fuzzy variable",
-    "E507": "unknown fuzzy term",
+    "E507": "unknown fuzzy term or membership shape",
     "E508": "unknown hedge",
     "E509": "fuzzy term outside the variable's range",
     "E510": "duplicate fuzzy term",
@@ -52,9 +52,9 @@ CODES: dict[str, str] = {
     "E512": "unknown output field",
     "E513": "value outside its declared range",
     "E514": "unknown instrument",
-    "E515": "window function applied to trade state",
+    "E515": "trade state used outside a trade",
     "E601": "cycle between signals",
-    "E602": "lookahead",
+    "E602": "lookahead (negative lag)",
     "W601": "unused signal",
     "D101": "data file cannot be read",
     "D102": "missing column",
@@ -135,20 +135,44 @@ def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to a misspelt word, if one is close enough."""
-    cands = sorted(set(candidates))
+def suggestions(word: str, candidates: Iterable[str]) -> list[str]:
+    """Candidates close to a misspelt word: the closest one, or several equally close.
+
+    A short word may be close to the start of longer names ("fixd" -> "fixed_units" and
+    "fixed_notional"); then every name with that best-matching start is returned.
+    """
+    cands = sorted({str(c) for c in candidates})
+    if not word or not cands:
+        return []
     match = difflib.get_close_matches(word, cands, n=1, cutoff=0.6)
     if match:
-        return match[0]
+        return match
     low = {c.lower(): c for c in cands}
     match = difflib.get_close_matches(word.lower(), list(low), n=1, cutoff=0.6)
-    return low[match[0]] if match else None
+    if match:
+        return [low[match[0]]]
+    best, found = 0.0, []
+    for c in cands:
+        parts = c.lower().split("_")
+        for k in range(1, len(parts)):
+            r = difflib.SequenceMatcher(None, word.lower(), "_".join(parts[:k])).ratio()
+            if r >= 0.75 and r >= best:
+                found = ([] if r > best else found) + [c]
+                best = r
+    return sorted(set(found))
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str | None:
+    """The closest candidate to a misspelt word, if one is close enough."""
+    found = suggestions(word, candidates)
+    return found[0] if found else None
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    s = suggest(word, candidates)
-    return f"did you mean '{s}'?" if s else None
+    found = [f"'{s}'" for s in suggestions(word, candidates)[:3]]
+    if not found:
+        return None
+    return f"did you mean {' or '.join(found)}?"
 
 
 def render(diag: Diagnostic, sources: dict[str, list[str]] | None = None) -> str:

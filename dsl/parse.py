@@ -36,7 +36,12 @@ _TERMINAL_WORDS = {
     "AT_TARGET": "an instrument id or timeframe", "EQUAL": "'='", "AT": "'@'", "$END": "the end",
 }
 
-_OPERAND = {"NUMBER", "PCT", "BPS", "DURATION", "BARS", "NAME", "LPAR", "MINUS", "TRUE", "FALSE"}
+_OPERAND = {"NUMBER", "PCT", "BPS", "DURATION", "BARS", "NAME", "LPAR", "MINUS", "PLUS", "TRUE",
+            "FALSE", "NOT", "SIGNED_INT"}
+_OPERATOR = {"MUL_OP", "ADD_OP", "COMP_OP", "AND", "OR", "CIRCUMFLEX", "IF", "ELSE", "DOT", "AT",
+             "LSQB"}
+#: tokens that are a whole value: one of these right after another value means an operator is missing
+_VALUE_TOKENS = {"NAME", "NUMBER", "SIGNED_INT", "PCT", "BPS", "DURATION", "BARS", "TRUE", "FALSE", "LPAR"}
 
 
 @lru_cache(maxsize=1)
@@ -206,13 +211,29 @@ def _is_duration(text: str) -> bool:
 
 
 def _describe_expected(expected: set[str]) -> str:
-    words = sorted({_TERMINAL_WORDS.get(e, f"'{e.lower()}'") for e in expected})
-    if expected & _OPERAND and len(expected & _OPERAND) >= 3:
-        words = sorted({w for e, w in ((e, _TERMINAL_WORDS.get(e, e)) for e in expected)
-                        if e not in _OPERAND} | {"a value (number, name, call or '(')"})
+    """The tokens the parser would have accepted, in words, grouped so the list stays short."""
+    groups = []
+    rest = set(expected)
+    if len(rest & _OPERAND) >= 3:
+        groups.append("a value (number, name, call or '(')")
+        rest -= _OPERAND
+    if len(rest & _OPERATOR) >= 3:
+        groups.append("an operator (+ - * / < > == and or ...)")
+        rest -= _OPERATOR
+    words = groups + sorted({_TERMINAL_WORDS.get(e, f"'{e.lower()}'") for e in rest})
     if len(words) > 6:
         words = words[:6] + ["..."]
-    return ", ".join(words)
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " or " + words[-1]
+    return words[0] if words else "something else"
+
+
+def _last_token(text: str) -> str:
+    """The last word or operator of ``text`` (what a formula that ends too early ends with)."""
+    import re
+
+    m = re.search(r"([A-Za-z_][A-Za-z0-9_]*|[0-9.]+%?|[<>=!]=|\S)\s*$", text)
+    return m.group(1) if m else text.strip()[-1:]
 
 
 def _syntax_diag(exc: UnexpectedInput, text: str, locate: Locator, code: str, what: str) -> Diagnostic:
@@ -236,8 +257,13 @@ def _syntax_diag(exc: UnexpectedInput, text: str, locate: Locator, code: str, wh
             msg = "'!' is not an operator here"
             hint = "write 'not' to negate, or '!=' to compare"
         elif ch in "\"'":
-            msg = "text in quotes is not allowed in formulas"
-            hint = "formulas use numbers, names and function calls; remove the quotes"
+            close = text.find(ch, pos + 1)
+            length = close - pos + 1 if close > pos else 1
+            quoted = text[pos:pos + length]
+            msg = f"text in quotes ({quoted}) is not allowed in formulas"
+            inner = quoted.strip(ch)
+            hint = "formulas use numbers, names and function calls; " + (
+                f"write {inner} without quotes" if inner.isidentifier() else "remove the quotes")
         elif ch == "[" or (pos > 0 and text[pos - 1] == "["):
             msg = "a lag must be a whole number of bars"
             hint = "write x[1] for the previous bar's value"
@@ -255,16 +281,26 @@ def _syntax_diag(exc: UnexpectedInput, text: str, locate: Locator, code: str, wh
                 return Diagnostic(code, f"{what}: '(' is never closed", locate(idx, idx + 1),
                                   "add the missing ')'")
             if code == "E303" and "THEN" in expected:
-                return Diagnostic(code, f"{what}: the rule has no 'then' part",
-                                  locate(len(text), len(text) + 1),
+                return Diagnostic(code, f"{what}: this rule has no 'then' part",
+                                  locate(len(text.rstrip()), len(text.rstrip()) + 1),
                                   "write 'if <condition> then <output> is <term>'")
             end = max(len(text.rstrip()), 0)
-            return Diagnostic(code, f"{what}: it ends too early",
-                              locate(max(end - 1, 0), end),
-                              f"expected {_describe_expected(expected)} after this" if expected else None)
+            last = _last_token(text)
+            return Diagnostic(code, f"{what} ends too early, after '{last}'",
+                              locate(max(end - len(last), 0), end),
+                              f"expected {_describe_expected(expected)} after it" if expected else None)
         start, end = tok.start_pos, tok.end_pos
         value = str(tok)
-        if tok.type == "EQUAL":
+        if expected == {"SIGNED_INT"}:  # inside x[...]
+            close = text.find("]", start)
+            lag = text[start:close] if close > start else value
+            msg = f"a lag must be a whole number of bars, not '{lag}'"
+            hint = "write x[1] for the value one bar ago, x[5] for five bars ago"
+            end = close if close > start else end
+        elif tok.type == "COMP_OP" and "COMP_OP" not in expected:
+            msg = f"comparisons cannot be chained: unexpected second '{value}'"
+            hint = "compare twice and join with 'and', e.g. 'a < b and b < c'"
+        elif tok.type == "EQUAL":
             msg = "'=' is not a comparison"
             hint = "write '==' to test equality (keyword arguments 'name=value' only go inside a call)"
         elif tok.type == "RPAR":
@@ -277,11 +313,12 @@ def _syntax_diag(exc: UnexpectedInput, text: str, locate: Locator, code: str, wh
             msg = f"a rule must start with 'if', not '{value}'"
             hint = "write 'if <variable> is <term> then <output> is <term>'"
         else:
-            msg = f"unexpected {tok.type.lower()} '{value}'" \
-                if tok.type in ("NAME", "NUMBER") else f"unexpected '{value}'"
+            kind = {"NAME": "name ", "NUMBER": "number ", "SIGNED_INT": "number "}.get(tok.type, "")
+            msg = f"unexpected {kind}'{value}'"
             hint = f"expected {_describe_expected(expected)}" if expected else None
-            if tok.type in ("NAME", "NUMBER", "LPAR") and expected & {"MUL_OP", "ADD_OP", "COMP_OP"}:
-                hint = "two values in a row: is an operator (+ - * / and or) or a ',' missing?"
+            if tok.type in _VALUE_TOKENS and expected & {"MUL_OP", "ADD_OP", "COMP_OP"}:
+                msg = f"two values in a row: unexpected {kind}'{value}'"
+                hint = "is an operator (+ - * / < > and or) or a ',' missing before it?"
         return Diagnostic(code, f"{what}: {msg}", locate(start, end), hint)
     return Diagnostic(code, f"{what}: {exc}", locate(0, len(text)))
 

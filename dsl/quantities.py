@@ -17,7 +17,29 @@ ZONES = {"UTC": 0, "GMT": 0, "Z": 0}
 
 
 class QuantityError(ValueError):
-    """A quantity written in the wrong form; the message says the expected form."""
+    """A quantity written in the wrong form; the message says the expected form.
+
+    ``hint`` is the corrected text when it can be guessed ('3 days' -> '3d').
+    """
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+#: unit words people write -> the unit letters durations use
+_UNIT_WORDS = {"ms": "ms", "msec": "ms", "millisecond": "ms", "milliseconds": "ms",
+               "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+               "min": "m", "mins": "m", "minute": "m", "minutes": "m",
+               "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+               "day": "d", "days": "d", "week": "w", "weeks": "w", "wk": "w"}
+
+
+def _duration_hint(text: str) -> str | None:
+    m = re.fullmatch(r"([0-9]+)\s*([A-Za-z]+)", text.strip())
+    if m and m.group(2).lower() in _UNIT_WORDS:
+        return f"write '{m.group(1)}{_UNIT_WORDS[m.group(2).lower()]}'"
+    return "units are ms, s, m, h, d and w (e.g. '15m', '4h', '1d')"
 
 
 @dataclass(frozen=True)
@@ -81,11 +103,15 @@ def parse_pct(value: object) -> float:
         raise QuantityError(f"expected a percentage like '2%' or '10bps', got {value!r}")
     if isinstance(value, (int, float)):
         raise QuantityError(f"expected a percentage like '{value}%' or basis points like "
-                            f"'{value}bps', got the bare number {value!r}")
+                            f"'{value}bps', got the bare number {value!r}",
+                            f"write the unit: '{value}bps' or '{value}%'")
     text = str(value).strip()
     m = re.fullmatch(r"([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*(%|bps|bp)", text)
     if not m:
-        raise QuantityError(f"expected a percentage like '2%' or basis points like '10bps', got {text!r}")
+        m = re.fullmatch(r"([-+]?[0-9.]+)\s*(percent|pct|bp|basis points?)", text)
+        raise QuantityError(f"expected a percentage like '2%' or basis points like '10bps', got {text!r}",
+                            (f"write '{m.group(1)}%'" if m.group(2) in ("percent", "pct")
+                             else f"write '{m.group(1)}bps'") if m else None)
     v = _num(m.group(1))
     return v / 100.0 if m.group(2) == "%" else v / 10000.0
 
@@ -95,7 +121,9 @@ def parse_duration(value: object) -> Duration:
     text = str(value).strip()
     m = re.fullmatch(r"([0-9]+)\s*(ms|s|m|h|d|w)", text)
     if not m or isinstance(value, (int, float)):
-        raise QuantityError(f"expected a duration like '5m', '1h' or '1d', got {value!r}")
+        raise QuantityError(f"expected a duration like '5m', '1h' or '1d', got {value!r}",
+                            _duration_hint(text) if not isinstance(value, (int, float))
+                            else f"write the unit, e.g. '{value}d' or '{value}m'")
     n = int(m.group(1))
     if n <= 0:
         raise QuantityError(f"a duration must be positive, got {text!r}")
@@ -117,8 +145,13 @@ def parse_bars_or_duration(value: object) -> Bars | Duration:
         try:
             return parse_duration(value)
         except QuantityError:
+            hint = _duration_hint(str(value))
+            if isinstance(value, (int, float)):
+                hint = f"write the unit: '{value} bars' or a duration like '{value}h'"
+            elif hint and hint.startswith("write"):
+                hint += f" (a duration), or '{re.sub(r'[^0-9]', '', str(value))} bars'"
             raise QuantityError(f"expected a bar count like '3 bars' or a duration like '4h', "
-                                f"got {value!r}") from None
+                                f"got {value!r}", hint) from None
 
 
 def _hhmm(text: str) -> int:
@@ -133,7 +166,8 @@ def _hhmm(text: str) -> int:
 
 def _zone(text: str) -> str:
     if text not in ZONES:
-        raise QuantityError(f"unknown time zone {text!r}; write one of: {', '.join(sorted(ZONES))}")
+        raise QuantityError(f"unknown time zone {text!r}; write one of: {', '.join(sorted(ZONES))}",
+                            "times are in UTC (fixed offsets, no daylight saving); convert the time to UTC")
     return text
 
 
@@ -157,7 +191,7 @@ def parse_window(value: object) -> Window:
             a, b = chunk.split("-", 1)
             ia, ib = _day(a), _day(b)
             if ib < ia:
-                raise QuantityError(f"day range {chunk!r} runs backwards; write e.g. 'Mon-Fri'")
+                raise QuantityError(f"day range {chunk!r} runs backwards", f"write '{b}-{a}'")
             days.extend(range(ia, ib + 1))
         else:
             days.append(_day(chunk))
@@ -166,13 +200,19 @@ def parse_window(value: object) -> Window:
     s, e = hours.split("-", 1)
     start, end = _hhmm(s), _hhmm(e)
     if end <= start:
-        raise QuantityError(f"window {hours!r} ends before it starts (windows do not cross midnight)")
+        raise QuantityError(f"window {hours!r} ends before it starts (windows do not cross midnight)",
+                            f"write the earlier time first ('{e}-{s}'), or use two slots for a window "
+                            "that crosses midnight")
     return Window(tuple(sorted(set(days))), start, end, _zone(zone))
 
 
 def _day(text: str) -> int:
     if text not in _DAYS:
-        raise QuantityError(f"unknown day {text!r}; write one of {', '.join(_DAYS)}")
+        from difflib import get_close_matches
+
+        close = get_close_matches(text.capitalize(), _DAYS, n=1, cutoff=0.5)
+        raise QuantityError(f"unknown day {text!r}; write one of {', '.join(_DAYS)}",
+                            f"did you mean '{close[0]}'?" if close else None)
     return _DAYS.index(text)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dsl.errors import Collector, Diagnostic, suggest
-from dsl.source import Span
+from dsl.source import Span, path_text
 from dsl.validate import SpecDoc
 
 #: (source kind, path to the field, target kind)
@@ -24,6 +24,18 @@ REFERENCES: tuple[tuple[str, tuple, str], ...] = (
     ("schedule", ("slots", "*", "plan"), "schedule"),
     ("schedule", ("slots", "*", "universe"), "universe"),
 )
+
+
+#: how messages name each kind of document, singular and plural
+KIND_WORDS = {
+    "strategy": ("strategy", "strategies"), "risk_profile": ("risk profile", "risk profiles"),
+    "fuzzy": ("fuzzy rule base", "fuzzy rule bases"), "universe": ("universe", "universes"),
+    "schedule": ("schedule", "schedules"),
+}
+
+
+def kind_word(kind: str, plural: bool = False) -> str:
+    return KIND_WORDS.get(kind, (kind, kind + "s"))[1 if plural else 0]
 
 
 @dataclass
@@ -88,31 +100,34 @@ def resolve(docs: list[SpecDoc], sources: dict[str, list[str]] | None = None) ->
         key = (doc.kind, doc.name)
         if key in ws.docs:
             first = ws.docs[key]
-            diags.add("E402", f"{doc.kind} '{doc.name}' is defined twice", doc.span("name"),
-                      "rename one of them; names are unique per kind",
+            diags.add("E402", f"{kind_word(doc.kind)} '{doc.name}' is defined twice", doc.span("name"),
+                      f"rename one of them; two {kind_word(doc.kind, True)} cannot share a name",
                       notes=(f"first defined at {first.span('name')}",))
             continue
         ws.docs[key] = doc
     by_name: dict[str, list[SpecDoc]] = {}
     for d in ws:
         by_name.setdefault(d.name, []).append(d)
+    invalid = getattr(docs, "invalid", set())  # documents with errors of their own (validate.ValidDocs)
     for doc in ws:
         for path, name, target in references(doc):
-            if ws.get(target, name):
+            if ws.get(target, name) or (target, name) in invalid:
                 continue
             span = doc.span(*path)
-            field_name = ".".join(str(p) for p in path)
+            field_name = path_text(path)
             others = [d for d in by_name.get(name, []) if d.kind != target]
             if others:
                 o = others[0]
-                diags.add("E403", f"{doc.kind} '{doc.name}' {field_name} names {o.kind} '{name}', "
-                          f"but a {target} is needed", span,
-                          _known_hint(ws, target, name), notes=(f"{o.kind} '{name}' is at {o.span('name')}",))
+                diags.add("E403", f"{field_name} of {kind_word(doc.kind)} '{doc.name}' must name a "
+                          f"{kind_word(target)}, but '{name}' is a {kind_word(o.kind)}", span,
+                          _known_hint(ws, target, name) if ws.names(target) else
+                          f"write the name of a {kind_word(target)} here (none is loaded)",
+                          notes=(f"{kind_word(o.kind)} '{name}' is at {o.span('name')}",))
                 continue
-            diags.add("E401", f"{doc.kind} '{doc.name}' uses {target} '{name}', which is not defined",
-                      span, _known_hint(ws, target, name))
-    for cycle, span in _cycles(ws):
-        diags.add("E404", "reference cycle: " + " --> ".join(cycle), span,
+            diags.add("E401", f"{kind_word(doc.kind)} '{doc.name}' uses {kind_word(target)} '{name}', "
+                      "which is not defined", span, _known_hint(ws, target, name))
+    for cycle, span, kind in _cycles(ws):
+        diags.add("E404", f"reference cycle between {kind_word(kind, True)}: " + " --> ".join(cycle), span,
                   "break the cycle: a document cannot depend on itself")
     return ws, diags.items
 
@@ -120,20 +135,21 @@ def resolve(docs: list[SpecDoc], sources: dict[str, list[str]] | None = None) ->
 def _known_hint(ws: Workspace, kind: str, name: str) -> str:
     names = ws.names(kind)
     if not names:
-        return f"no {kind} documents are loaded; pass the folder that holds them (e.g. specs/)"
+        return (f"no {kind_word(kind, True)} are loaded; pass the file or folder that defines "
+                f"'{name}' too (e.g. specs/)")
     s = suggest(name, names)
     listed = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
-    return (f"did you mean '{s}'? " if s else "") + f"defined {kind}s: {listed}"
+    return (f"did you mean '{s}'? " if s else "") + f"defined {kind_word(kind, True)}: {listed}"
 
 
-def _cycles(ws: Workspace) -> list[tuple[list[str], Span | None]]:
+def _cycles(ws: Workspace) -> list[tuple[list[str], Span | None, str]]:
     """Cycles among same-kind references (extends, nested plans)."""
     edges: dict[str, list[tuple[str, tuple]]] = {}
     for doc in ws:
         for path, name, target in references(doc):
             if target == doc.kind and ws.get(target, name):
                 edges.setdefault(doc.ref, []).append((f"{target}.{name}", path))
-    found: list[tuple[list[str], Span | None]] = []
+    found: list[tuple[list[str], Span | None, str]] = []
     seen_cycles: set[frozenset] = set()
     state: dict[str, int] = {}
 
@@ -147,7 +163,7 @@ def _cycles(ws: Workspace) -> list[tuple[list[str], Span | None]]:
                 if key not in seen_cycles:
                     seen_cycles.add(key)
                     kind, name = node.split(".", 1)
-                    found.append(([c.split(".", 1)[1] for c in cyc], ws.get(kind, name).span(*path)))
+                    found.append(([c.split(".", 1)[1] for c in cyc], ws.get(kind, name).span(*path), kind))
             elif state.get(nxt) is None:
                 visit(nxt, stack)
         stack.pop()

@@ -9,6 +9,14 @@ from typing import Iterable
 KeyPath = tuple[str | int, ...]
 
 
+def path_text(path: KeyPath) -> str:
+    """``("slots", 0, "window")`` -> ``slots[0].window``, as messages name a place in a document."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
 @dataclass(frozen=True, order=True)
 class Span:
     """A 1-based line/column range in a file; ``end_col`` is exclusive."""
@@ -34,24 +42,67 @@ class ScalarText:
 
     span: Span
     style: str | None  # None (plain), "'", '"', "|", ">"
-    raw_lines: tuple[str, ...] = ()  # source lines of block scalars
+    raw_lines: tuple[str, ...] = ()  # source lines span.line..span.end_line of multi-line scalars
 
     def locate(self, index: int, length: int = 1, text: str = "") -> Span:
         """Span of ``text[index:index+length]`` where ``text`` is the scalar's value."""
         if self.style in (None, "'", '"') and self.span.line == self.span.end_line:
             quote = 0 if self.style is None else 1
             return self.span.shifted(quote + index, length)
-        if self.style in ("|", ">") and text:
-            before = text[:index]
-            line_no = before.count("\n")
-            col_in_line = index - (before.rfind("\n") + 1)
-            # block content starts on the line after the indicator
-            line = self.span.line + 1 + line_no
-            body = [r for r in self.raw_lines if r.strip()]
-            indent = min((len(r) - len(r.lstrip(" ")) for r in body), default=0)
-            col = indent + col_in_line + 1
-            return Span(self.span.file, line, col, line, col + max(length, 1))
-        return self.span
+        segments = self._segments(text) if text else []
+        if not segments:
+            return self.span
+        seg = segments[0]
+        for s in segments:
+            if s[0] <= index:
+                seg = s
+        start, line, col, size = seg
+        off = max(0, min(index - start, size))
+        width = max(1, min(length, size - off))
+        return Span(self.span.file, line, col + off, line, col + off + width)
+
+    def _segments(self, text: str) -> list[tuple[int, int, int, int]]:
+        """(index in ``text``, line, column, length) of each source line's piece of the value.
+
+        Multi-line scalars are folded or kept by YAML in ways that change their text; every
+        non-blank source line still appears in the value in order, so find them one by one.
+        """
+        sp = self.span
+        rows = list(self.raw_lines)
+        if not rows:
+            return []
+        pieces: list[tuple[int, int, str]] = []  # (line, col, text)
+        last = sp.end_line - sp.line  # index of the last row
+        if self.style in ("|", ">"):
+            body = rows[1:last + 1] if sp.end_col > 1 else rows[1:last]
+            indent = min((len(r) - len(r.lstrip(" ")) for r in body if r.strip()), default=0)
+            for i, r in enumerate(body):
+                pieces.append((sp.line + 1 + i, indent + 1, r[indent:]))
+        else:
+            quote = 0 if self.style is None else 1
+            for i, r in enumerate(rows[:last + 1]):
+                if i == last:
+                    if sp.end_col <= 1:
+                        break
+                    r = r[:sp.end_col - 1 - quote]
+                if i == 0:
+                    c = sp.col - 1 + quote
+                    pieces.append((sp.line, c + 1, r[c:]))
+                else:
+                    c = len(r) - len(r.lstrip(" \t"))
+                    pieces.append((sp.line + i, c + 1, r[c:]))
+        out = []
+        pos = 0
+        for line, col, piece in pieces:
+            piece = piece.rstrip()
+            if not piece:
+                continue
+            k = text.find(piece, pos)
+            if k < 0:
+                continue
+            out.append((k, line, col, len(piece)))
+            pos = k + len(piece)
+        return out
 
 
 @dataclass
@@ -92,6 +143,7 @@ def render_snippet(span: Span, lines: Iterable[str] | None, context: int = 0) ->
     if not 1 <= span.line <= len(lines):
         return ""
     text = lines[span.line - 1].rstrip("\n").expandtabs(1)
+    text = "".join(c if c.isprintable() else "?" for c in text)  # keep the carets aligned
     width = len(str(span.line))
     start = max(span.col, 1)
     end = span.end_col if span.end_line == span.line else len(text) + 1

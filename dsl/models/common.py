@@ -9,6 +9,23 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from dsl import quantities as q
 
 
+class SpecValueError(ValueError):
+    """A validator's complaint about one part of a document.
+
+    ``path`` is relative to the model being validated (``("slots",)``, ``("on_breach", "x")``)
+    so the diagnostic points at that part, not at the whole mapping; ``code`` and ``hint``
+    go straight into the diagnostic. ``at_key`` points at the key rather than its value.
+    """
+
+    def __init__(self, message: str, path: tuple = (), code: str = "E203", hint: str | None = None,
+                 at_key: bool = False) -> None:
+        super().__init__(message)
+        self.path = tuple(path)
+        self.code = code
+        self.hint = hint
+        self.at_key = at_key
+
+
 class Model(BaseModel):
     """Strict and inert: unknown fields are errors and documents never change after loading."""
 
@@ -30,19 +47,13 @@ def _quantity(parser, schema: dict) -> Any:
     def validate(v: Any) -> Any:
         if isinstance(v, (q.Duration, q.Bars, q.TimeOfDay, q.Window)):
             return v
-        try:
-            return parser(v)
-        except q.QuantityError as exc:
-            raise ValueError(str(exc)) from None
+        return parser(v)  # a QuantityError (a ValueError) becomes an E204 diagnostic
 
     return (BeforeValidator(validate), WithJsonSchema(schema))
 
 
 def _pct(v: Any) -> float:
-    try:
-        return q.parse_pct(v)
-    except q.QuantityError as exc:
-        raise ValueError(str(exc)) from None
+    return q.parse_pct(v)
 
 
 #: A fraction written with a unit: "2%" -> 0.02, "10bps" -> 0.001.
@@ -68,13 +79,13 @@ def _money_or_pct(v: Any) -> Any:
     if isinstance(v, dict):
         return v
     if isinstance(v, bool):
-        raise ValueError("expected an amount like 5000 or a percentage like '2%'")
+        raise q.QuantityError("expected an amount like 5000 or a percentage like '2%'")
     if isinstance(v, (int, float)):
         return {"value": float(v), "unit": "money"}
     try:
         return {"value": q.parse_pct(v), "unit": "pct"}
     except q.QuantityError:
-        raise ValueError(f"expected an amount like 5000 or a percentage like '2%', got {v!r}") from None
+        raise q.QuantityError(f"expected an amount like 5000 or a percentage like '2%', got {v!r}") from None
 
 
 class MoneyOrPct(Model):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from dsl.models.common import Formula, Model, Name
+from dsl.models.common import Formula, Model, Name, SpecValueError
 
 TNorm = Literal["minimum", "algebraic_product", "bounded_difference", "drastic_product",
                 "einstein_product", "hamacher_product", "nilpotent_minimum"]
@@ -24,10 +24,13 @@ class Variable(Model):
 
     @model_validator(mode="after")
     def _range_ordered(self) -> "Variable":
-        if self.range[0] >= self.range[1]:
-            raise ValueError(f"range {list(self.range)} must be [low, high] with low < high")
+        lo, hi = self.range
+        if lo >= hi:
+            raise SpecValueError(f"range [{lo:g}, {hi:g}] must be [low, high] with low < high", ("range",),
+                                 hint=f"write [{hi:g}, {lo:g}]" if lo > hi else "make the range wider than one point")
         if not self.terms:
-            raise ValueError("a variable needs at least one term")
+            raise SpecValueError("a variable needs at least one term", ("terms",),
+                                 hint="add e.g. 'low: triangle(0, 0, 50)'")
         return self
 
 
@@ -68,14 +71,17 @@ class Fuzzy(Model):
     @model_validator(mode="after")
     def _has_rules(self) -> "Fuzzy":
         if not self.rules and not self.blocks:
-            raise ValueError("a rule base needs 'rules' (or 'blocks' of rules)")
+            raise SpecValueError("a rule base needs 'rules' (or 'blocks' of rules)", code="E201",
+                                 hint="add 'rules:' with lines like '- if x is low then y is high'")
         if self.rules and self.blocks:
-            raise ValueError("write either 'rules' or 'blocks', not both")
-        clash = sorted(set(self.inputs) & set(self.outputs))
-        if clash:
-            raise ValueError(f"{clash} is both an input and an output; names must be unique")
+            raise SpecValueError("write either 'rules' or 'blocks', not both", ("blocks",), at_key=True,
+                                 hint="move the rules into a block, or remove 'blocks'")
+        for name in self.outputs:
+            if name in self.inputs:
+                raise SpecValueError(f"'{name}' is both an input and an output; names must be unique",
+                                     ("outputs", name), at_key=True, hint="rename one of them")
         if not self.outputs:
-            raise ValueError("a rule base needs at least one output")
+            raise SpecValueError("a rule base needs at least one output", ("outputs",), "E201", at_key=True)
         return self
 
     def rule_blocks(self) -> list[RuleBlock]:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from dsl import quantities as q
-from dsl.models.common import AmountOrPct, BarsOrDuration, Model, Name, Pct, TimeOfDay
+from dsl.models.common import AmountOrPct, BarsOrDuration, Model, Name, Pct, SpecValueError, TimeOfDay
 
 Action = Literal["block_new", "reduce", "flatten", "flatten_and_halt", "warn"]
 
@@ -67,7 +67,12 @@ class RiskProfile(Model):
 
     @model_validator(mode="after")
     def _known_limits(self) -> "RiskProfile":
-        unknown = sorted(set(self.on_breach) - set(LIMIT_NAMES))
-        if unknown:
-            raise ValueError(f"on_breach names unknown limit(s) {unknown}; limits are: {', '.join(LIMIT_NAMES)}")
+        from dsl.errors import suggest
+
+        for name in self.on_breach:
+            if name not in LIMIT_NAMES:
+                s = suggest(name, LIMIT_NAMES)
+                raise SpecValueError(f"on_breach names an unknown limit '{name}'", ("on_breach", name), "E202",
+                                     f"did you mean '{s}'?" if s else f"limits are: {', '.join(LIMIT_NAMES)}",
+                                     at_key=True)
         return self

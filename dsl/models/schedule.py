@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from dsl.models.common import Duration, Model, Name, Pct, Window
+from dsl.models.common import Duration, Model, Name, Pct, SpecValueError, Window
 
 
 class Slot(Model):
@@ -21,7 +21,11 @@ class Slot(Model):
     @model_validator(mode="after")
     def _one_target(self) -> "Slot":
         if (self.strategy is None) == (self.plan is None):
-            raise ValueError("a slot runs exactly one of 'strategy' or 'plan'")
+            both = self.strategy is not None
+            raise SpecValueError("a slot runs exactly one of 'strategy' or 'plan'"
+                                 + (", not both" if both else ""), ("plan",) if both else (),
+                                 "E203" if both else "E201",
+                                 "remove one of them" if both else "add 'strategy: <name>'")
         return self
 
     @property
@@ -49,5 +53,8 @@ class Schedule(Model):
     def _allocations(self) -> "Schedule":
         total = sum(s.allocation for s in self.slots)
         if total > 1.0 + 1e-9:
-            raise ValueError(f"slot allocations add up to {total * 100:g}%, more than 100%")
+            parts = " + ".join(f"{s.allocation * 100:g}%" for s in self.slots)
+            raise SpecValueError(f"slot allocations add up to {total * 100:g}% ({parts}), more than 100%",
+                                 ("slots",), at_key=True,
+                                 hint="lower the allocations so that they add up to at most 100%")
         return self

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from dsl.models.common import Duration, Formula, Model, Name, Pct, Tier
+from dsl.models.common import Duration, Formula, Model, Name, Pct, SpecValueError, Tier
 
 
 class Param(Model):
@@ -19,7 +19,9 @@ class Param(Model):
     @model_validator(mode="after")
     def _range_ordered(self) -> "Param":
         if self.range is not None and self.range[0] > self.range[1]:
-            raise ValueError(f"range {list(self.range)} is reversed; write [low, high]")
+            lo, hi = self.range
+            raise SpecValueError(f"range [{lo:g}, {hi:g}] is reversed", ("range",),
+                                 hint=f"write [low, high]: [{hi:g}, {lo:g}]")
         return self
 
 
@@ -125,5 +127,7 @@ class Strategy(Model):
     @model_validator(mode="after")
     def _has_entry(self) -> "Strategy":
         if self.entry.long is None and self.entry.short is None:
-            raise ValueError("entry needs a 'long' or a 'short' condition")
+            raise SpecValueError("entry needs a 'long' or a 'short' condition", ("entry",), "E201",
+                                 "add 'long: <condition>' under entry, e.g. long: close > sma(close, 50)",
+                                 at_key=True)
         return self

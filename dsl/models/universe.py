@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from dsl.models.common import Duration, Model, Name, Pct
+from dsl.models.common import Duration, Model, Name, Pct, SpecValueError
 
 
 class Fees(Model):
@@ -37,9 +37,10 @@ class Universe(Model):
     @model_validator(mode="after")
     def _unique_ids(self) -> "Universe":
         ids = [i.id for i in self.instruments]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"instrument id(s) {dup} appear more than once; ids must be unique")
+        for n, i in enumerate(ids):
+            if i in ids[:n]:
+                raise SpecValueError(f"instrument id '{i}' is used twice (also by instruments[{ids.index(i)}])",
+                                     ("instruments", n, "id"), hint="ids must be unique within a universe")
         return self
 
     def get(self, inst_id: str) -> Instrument | None:
