@@ -24,6 +24,8 @@ from library.registry import REGISTRY, Entry
 from library.types import VType, accepts
 
 COLUMNS = ("open", "high", "low", "close", "volume")
+#: words of the grammar that can never be used as names
+RESERVED = frozenset({"and", "or", "not", "if", "else", "true", "false", "is", "then", "with"})
 #: Names that read the open trade; only exits and stops may use them.
 TRADE_STATE = {
     "bars_in_trade": "bars since the entry fill, 0 on the fill bar",
@@ -107,6 +109,18 @@ class _StrategyChecker:
     # ---- entry point ----
     def run(self) -> CheckedStrategy:
         s = self.s
+        for section in ("params", "signals"):
+            for name in getattr(s, section):
+                what = None
+                if name in RESERVED:
+                    what = "a reserved word of the formula language"
+                elif section == "params" and name in COLUMNS:
+                    what = "a price column"
+                elif section == "params" and name in TRADE_STATE:
+                    what = "trade state"
+                if what:
+                    self.diags.add("E203", f"{section[:-1]} '{name}' has the same name as {what}",
+                                   self.doc.key_span(section, name), f"rename the {section[:-1]}")
         for name in s.signals:
             if name in COLUMNS or name in TRADE_STATE or name in s.params:
                 what = "a price column" if name in COLUMNS else "trade state" if name in TRADE_STATE else "a param"
@@ -245,10 +259,13 @@ class _StrategyChecker:
         if n.name in COLUMNS:
             return Typed(VType.SERIES)
         if n.name in TRADE_STATE:
-            if self.context not in ("exit", "stops"):
+            if self.context != "exit":
                 where = "a signal" if self.context == "signals" else self.context
+                hint = ("stop distances are evaluated on the decision bar, before the trade exists; write "
+                        "the distance from market data (e.g. 2 * atr(14)) or as a percentage (2%)"
+                        if self.context == "stops" else "use it directly in exit conditions")
                 self.diags.add("E515", f"'{n.name}' ({TRADE_STATE[n.name]}) is only known inside a trade, "
-                               f"not in {where}", n.span, "use it directly in exit conditions or stops")
+                               f"not in {where}", n.span, hint)
             return Typed(VType.SERIES, trade=True)
         if n.name in REGISTRY:
             self.diags.add("E502", f"'{n.name}' is a function; call it with arguments", n.span,
@@ -293,6 +310,12 @@ class _StrategyChecker:
                     hint = f"to use a condition as a number, write '1 if {arg.to_text()} else 0'; {hint}"
                 self.diags.add("E504", f"argument '{p.name}' of {entry.name} must be {_TYPE_WORDS[p.vtype]}, "
                                f"but '{arg.to_text()}' is {_TYPE_WORDS[t.vtype]}", arg.span, hint)
+            elif p.is_series and t.vtype.is_const and entry.kind == "indicator":
+                first_series = next((q.name for q in entry.params if q.is_series), p.name)
+                self.diags.add("E504", f"argument '{p.name}' of {entry.name} must be a series that changes from "
+                               f"bar to bar, but '{arg.to_text()}' is a constant", arg.span,
+                               f"did you mean {entry.name}(close, {arg.to_text()})? signature: {entry.signature}"
+                               if p.name == first_series else f"signature: {entry.signature}")
             elif p.vtype == VType.INT:
                 v = const_value(arg, self.out.params)
                 if v is not None and v < 1:

@@ -82,7 +82,9 @@ def check(
         kinds: dict[str, int] = {}
         for d in result.documents:
             kinds[d.kind] = kinds.get(d.kind, 0) + 1
-        summary = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(kinds.items()))
+        plural = {"strategy": "strategies", "fuzzy": "fuzzy rule bases", "risk_profile": "risk profiles"}
+        summary = ", ".join(f"{n} {plural.get(k, k + 's') if n != 1 else k.replace('_', ' ')}"
+                            for k, n in sorted(kinds.items()))
         typer.echo(f"ok: {len(result.documents)} documents valid ({summary})")
     raise typer.Exit(0 if result.ok else 1)
 

@@ -82,18 +82,22 @@ Sizing = Annotated[Union[FixedUnits, FixedNotional, PercentEquity, VolTarget, Al
                    Field(discriminator="method")]
 
 
-class Stops(Model):
-    """Each is a price distance formula (``2 * atr(14)``) or a fraction of entry price (``2%``)."""
-
-    stop_loss: Formula | None = None
-    take_profit: Formula | None = None
-    trailing_stop: Formula | None = None
-
-
 def _formula_text(v: Any) -> Any:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return str(v)
     return v
+
+
+StopFormula = Annotated[Formula, BeforeValidator(_formula_text)]
+
+
+class Stops(Model):
+    """Each is a price distance (``2 * atr(14)``, or a number: ``5`` points) or a fraction of the
+    entry price (``2%``)."""
+
+    stop_loss: StopFormula | None = None
+    take_profit: StopFormula | None = None
+    trailing_stop: StopFormula | None = None
 
 
 class Execution(Model):
