@@ -44,6 +44,19 @@ _Resolver.add_implicit_resolver(
 )
 
 
+try:
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _CParser = None
+
+
+if _CParser is not None:
+    class _CLoader(_CParser, _Resolver):  # type: ignore[misc, valid-type]
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _Resolver.__init__(self)
+
+
 class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
               yaml.composer.Composer, _Resolver):
     def __init__(self, stream: str) -> None:
@@ -315,6 +328,63 @@ def _yaml_error(file: str, exc: yaml.YAMLError, lines: list[str] | None = None,
     return Diagnostic("E101", f"YAML syntax error: {msg}", span, hint)
 
 
+def _add_doc(node: yaml.Node, index: int, builder: "_Builder", diags: Collector, docs: list[LoadedDoc],
+             file: str, sha: str) -> bool:
+    """Build one composed document; False when the file has too many documents."""
+    if index >= MAX_DOCUMENTS:
+        diags.add("E105", f"more than {MAX_DOCUMENTS} documents in one file",
+                  _span(file, node), "split it into several files")
+        return False
+    smap = SourceMap(file=file, root=_span(file, node))
+    builder.broken = False
+    data = builder.build(node, (), smap)
+    if not builder.broken:  # a document with parts refused (E106/E107) is not checked further
+        docs.append(LoadedDoc(data, smap, file, sha, index))
+    return True
+
+
+def _compose_fast(text: str) -> list[yaml.Node] | None:
+    """Compose with libyaml when it is installed and the text is plain, valid YAML.
+
+    Anything unusual (anchors, aliases, tags, a syntax error, a control character, deep
+    nesting) returns None, and the pure-Python path takes over to produce the diagnostic.
+    """
+    if _CParser is None:
+        return None
+    try:
+        for tok in yaml.scan(text, Loader=yaml.CSafeLoader):
+            if isinstance(tok, (yaml.AnchorToken, yaml.AliasToken, yaml.TagToken)):
+                return None
+        loader = _CLoader(text)
+        nodes = []
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                break
+            nodes.append(node)
+    except Exception:  # noqa: BLE001 - any trouble: let the careful path explain it
+        return None
+    for node in nodes:
+        _plain_style(node)
+    return nodes
+
+
+def _plain_style(node: yaml.Node, depth: int = 0) -> None:
+    """libyaml marks plain scalars with style '' where PyYAML uses None."""
+    if depth > MAX_DEPTH + 2:
+        return
+    if isinstance(node, yaml.ScalarNode):
+        if node.style == "":
+            node.style = None
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            _plain_style(k, depth + 1)
+            _plain_style(v, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            _plain_style(v, depth + 1)
+
+
 def load_text(text: str, file: str, sha256: str | None = None) -> LoadResult:
     """Load every YAML document in ``text`` (already read from ``file``)."""
     diags = Collector()
@@ -325,27 +395,24 @@ def load_text(text: str, file: str, sha256: str | None = None) -> LoadResult:
         diags.add("E105", f"file is larger than {MAX_FILE_BYTES} bytes", Span(file, 1, 1, 1, 2),
                   "split it into several spec files")
         return LoadResult([], sources, diags.items)
-    if not _check_no_aliases(text, file, diags):
-        return LoadResult([], sources, diags.items)
     docs: list[LoadedDoc] = []
     builder = _Builder(file, lines, diags, text)
+    fast = _compose_fast(text)
+    if fast is not None:  # libyaml composed it cleanly: no anchors, tags or syntax errors
+        for index, node in enumerate(fast):
+            if not _add_doc(node, index, builder, diags, docs, file, sha):
+                break
+        return LoadResult(docs, sources, diags.items)
+    if not _check_no_aliases(text, file, diags):
+        return LoadResult(docs, sources, diags.items)
     loader = None
     try:
         loader = _Loader(text)  # the reader rejects control characters up front
         index = 0
         while loader.check_node():
             node = loader.get_node()
-            if node is None:
+            if node is None or not _add_doc(node, index, builder, diags, docs, file, sha):
                 break
-            if index >= MAX_DOCUMENTS:
-                diags.add("E105", f"more than {MAX_DOCUMENTS} documents in one file",
-                          _span(file, node), "split it into several files")
-                break
-            smap = SourceMap(file=file, root=_span(file, node))
-            builder.broken = False
-            data = builder.build(node, (), smap)
-            if not builder.broken:  # a document with parts refused (E106/E107) is not checked further
-                docs.append(LoadedDoc(data, smap, file, sha, index))
             index += 1
     except yaml.YAMLError as exc:
         diags.items.append(_yaml_error(file, exc, lines, text))
