@@ -241,9 +241,17 @@ def signals_cmd(
     frame = api.signals(spec, data=_data(data, spec, target), start=start, end=end, params=_params(param),
                         policy=_policy(policy), target=target, columns=_columns(column))
     if output is None:
-        typer.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
+        import io
+
+        from interpreter.results import write_csv
+
+        buf = io.BytesIO()
+        write_csv(frame, buf)
+        typer.echo(buf.getvalue().decode("utf-8"), nl=False)
     elif output.suffix == ".csv":
-        frame.to_csv(output, index=False, lineterminator="\n")
+        from interpreter.results import write_csv
+
+        write_csv(frame, output)
         typer.echo(f"wrote {len(frame)} rows x {len(frame.columns)} columns to {output}")
     else:
         frame.to_parquet(output, index=False)

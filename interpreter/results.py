@@ -114,7 +114,7 @@ def utc_times(ts: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(np.asarray(ts, dtype=np.int64).view("datetime64[ns]")).tz_localize("UTC")
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
+def write_csv(df: pd.DataFrame, path: Path | Any) -> None:
     """CSV through Arrow's writer: fast at a million rows, floats in shortest round-trip form,
     timestamps in ISO 8601 with a +00:00 offset (as the shipped data files write them)."""
     import pyarrow as pa
@@ -125,15 +125,34 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     cols = []
     for name, col in zip(table.column_names, table.columns):
         if pa.types.is_timestamp(col.type):
-            text = pc.cast(pc.cast(col, pa.timestamp(col.type.unit)), pa.string())  # "2020-01-01 00:00:00"
+            naive = pc.cast(col, pa.timestamp(col.type.unit))
+            try:  # whole seconds print without a fraction: "2020-01-01 00:00:00"
+                naive = pc.cast(naive, pa.timestamp("s"), safe=True)
+            except pa.ArrowInvalid:
+                pass  # sub-second timestamps keep their fraction
+            text = pc.cast(naive, pa.string())
             col = pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), "+00:00", "")
         cols.append(col)
     table = pa.table(cols, names=table.column_names)
     needs_quotes = any(
         pa.types.is_string(c.type) and pc.any(pc.match_substring_regex(c, r'[,"\n\r]')).as_py()
         for c in table.columns)
-    opts = pacsv.WriteOptions(include_header=True, quoting_style="needed" if needs_quotes else "none")
-    pacsv.write_csv(table, str(path), write_options=opts)
+    opts = pacsv.WriteOptions(include_header=False, quoting_style="needed" if needs_quotes else "none")
+    header = ",".join(_csv_field(n) for n in table.column_names) + "\n"
+    if hasattr(path, "write"):
+        path.write(header.encode("utf-8"))
+        pacsv.write_csv(table, path, write_options=opts)
+        return
+    with open(path, "wb") as fh:
+        fh.write(header.encode("utf-8"))
+        pacsv.write_csv(table, fh, write_options=opts)
+
+
+def _csv_field(text: str) -> str:
+    """A header field, quoted only when it must be (RFC 4180)."""
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def build(target: str, fingerprint: str, mode: str, instrument: str, ts: np.ndarray, close: np.ndarray,
