@@ -258,6 +258,38 @@ def merged_risk_profile(project: Project, name: str) -> tuple[dict[str, Any], li
     return merged, chain
 
 
+def risk_limits(merged: dict[str, Any]) -> dict[str, Any]:
+    """The merged profile as the engine reads it: each set limit with its resolved action and
+    quantities in plain units (fractions, money, bars or seconds)."""
+    from dsl.models.risk import DEFAULT_ACTIONS
+    from dsl.quantities import parse_bars_or_duration, parse_time_of_day
+
+    def span(text: str) -> dict[str, float]:
+        v = parse_bars_or_duration(text)
+        return {"bars": v.count} if hasattr(v, "count") else {"seconds": v.seconds}
+
+    limits = []
+    for level in ("portfolio", "strategy", "instrument"):
+        for name, value in sorted(merged["limits"][level].items()):
+            if value is None:
+                continue
+            action = (merged["on_breach"].get(f"{level}.{name}") or merged["on_breach"].get(name)
+                      or DEFAULT_ACTIONS[name])
+            entry: dict[str, Any] = {"key": f"{level}.{name}", "level": level, "name": name, "action": action}
+            if name == "max_daily_loss":
+                entry.update(threshold=value["value"], unit=value["unit"])
+            elif name == "cooldown_after_loss":
+                entry.update(span(value), threshold=value)
+            elif name == "rate_limit":
+                entry.update(span(value["per"]), threshold=value["count"])
+            else:
+                entry.update(threshold=value)
+            limits.append(entry)
+    reset = parse_time_of_day(merged["daily_reset"])
+    return {"name": merged["name"], "limits": limits, "reset_minutes_utc": reset.utc_minutes,
+            "daily_reset": merged["daily_reset"], "warn_at": merged["severity"]["warn_at"]}
+
+
 def _deep_merge(a: dict, b: dict) -> dict:
     out = dict(a)
     for k, v in b.items():
@@ -344,6 +376,7 @@ def compile_strategy(project: Project, name: str) -> Graph:
         "execution": s.execution.model_dump(mode="json", exclude={"slippage"}),
         "risk_profile": risk,
         "risk_profile_name": s.risk_profile,
+        "risk": risk_limits(risk) if risk else None,
         "fuzzy": fuzzy_plan,
     }
     canon = {}

@@ -153,7 +153,7 @@ def compile_spec(spec: str | Path, *, target: str | None = None, workspace: list
 
 def backtest(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=None, end=None,
              params: dict[str, float] | None = None, policy: str = "fail", target: str | None = None,
-             fast: bool = True, columns: dict[str, str] | None = None):
+             fast: bool = True, columns: dict[str, str] | None = None, log: bool = False):
     """Backtest a strategy spec (path) or a compiled Graph; returns a ``Result``.
 
     ``data`` maps instrument id -> bars file (default: the universe's files).
@@ -163,7 +163,7 @@ def backtest(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=
 
     graph = spec_or_graph if isinstance(spec_or_graph, Graph) else compile_spec(spec_or_graph, target=target,
                                                                                 params=params)
-    return bt.run(graph, data, start=start, end=end, policy=policy, fast=fast, columns=columns)
+    return bt.run(graph, data, start=start, end=end, policy=policy, fast=fast, columns=columns, log=log)
 
 
 def signals(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=None, end=None,

@@ -203,6 +203,9 @@ def backtest(
     target: TargetOpt = None,
     policy: PolicyOpt = "fail",
     column: ColumnOpt = None,
+    why: Annotated[Optional[str], typer.Option("--why", help="explain one bar: signals, conditions, "
+                                               "decision and reasons, e.g. --why 2019-11-03T14:05")] = None,
+    log: Annotated[Optional[Path], typer.Option("--log", help="write the decision log (JSONL) here")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Backtest a strategy on its universe's shipped data (or --data) and print a summary."""
@@ -211,9 +214,23 @@ def backtest(
     with status("backtesting"):
         result = api.backtest(spec, data=_data(data, spec, target), start=start, end=end,
                               params=_params(param), policy=_policy(policy), target=target,
-                              columns=_columns(column))
+                              columns=_columns(column), log=bool(why or log))
+    if why is not None:
+        try:
+            answer = result.why(why)
+        except ValueError as exc:
+            usage_error(f"--why: {exc}", "give a timestamp inside the data, e.g. 2010-05-06 or 2019-11-03T14:05")
+        if json_out or State.json:
+            typer.echo(json.dumps(answer, indent=2, sort_keys=True, default=str))
+        else:
+            from interpreter.explain_bar import render_why
+
+            typer.echo(render_why(answer))
+        return
     folder = out or Path("results") / result.target.split(".", 1)[1]
     written = result.write(folder)
+    if log is not None:
+        written.append(result.write_decisions(log))
     if json_out or State.json:
         doc = result.metrics_document()
         doc["files"] = [str(p) for p in written]

@@ -33,7 +33,9 @@ import numpy as np
 from dsl.graph import Graph
 from interpreter.batch import eval_trade_nodes
 from interpreter.broker import Costs, commission, fill_price
+from interpreter.decisions import DecisionLog
 from interpreter.reasons import HoldReason
+from interpreter.risk import RiskGate
 from interpreter.sizing import Sizer
 
 SIDES = {"long": 1, "short": -1}
@@ -87,7 +89,7 @@ class Trade:
 
 
 class Engine:
-    def __init__(self, graph: Graph, market: Market, plan: dict[str, Any]) -> None:
+    def __init__(self, graph: Graph, market: Market, plan: dict[str, Any], log: DecisionLog | None = None) -> None:
         self.graph = graph
         self.m = market
         self.plan = plan
@@ -104,7 +106,11 @@ class Engine:
         self.fills: list[dict[str, Any]] = []
         self.trades: list[dict[str, Any]] = []
         self.hold = np.zeros(market.n, dtype=np.int8)
+        self.hold_detail: dict[int, list[tuple[str, str]]] = {}  # bar -> [(reason, detail)], primary first
         self.sides = [s for s in ("long", "short") if s in market.entry]
+        self.log = log
+        self.gate = RiskGate(plan.get("risk"), market.ts, float(plan["capital"]), log)
+        self.signal_ids = [(role[len("signal."):], nid) for role, nid in graph.outputs if role.startswith("signal.")]
 
     # ------------------------------------------------------------ modes
     def run_all(self) -> None:
@@ -114,7 +120,7 @@ class Engine:
     def run_fast(self) -> None:
         from interpreter import latch
 
-        if latch.eligible(self):
+        if latch.eligible(self) and not self.gate.active and self.log is None:
             latch.run(self)
             return
         n = self.m.n
@@ -128,9 +134,15 @@ class Engine:
             if self.pending:
                 t = self.pending[0].bar
             elif self.trade is not None:
-                e = self._next_trade_event(t)
-                self.hold[t:e][any_entry[t:e]] = HoldReason.ALREADY_IN_POSITION
-                t = e
+                if not self.gate.monitors:  # with loss limits every bar in a trade is marked
+                    e = self._next_trade_event(t)
+                    skipped = np.flatnonzero(any_entry[t:e]) + t
+                    self.hold[skipped] = HoldReason.ALREADY_IN_POSITION
+                    if self.log is not None:
+                        for b in skipped.tolist():
+                            self._log_signal(b, self._entry_sides(b), False)
+                            self.log.add("decision", b, {"action": "hold", "reason": "already_in_position"})
+                    t = e
             else:
                 k = np.searchsorted(entry_bars, t)
                 if k >= len(entry_bars):
@@ -144,13 +156,40 @@ class Engine:
     # ------------------------------------------------------------ one bar
     def process(self, t: int) -> None:
         m = self.m
+        gate = self.gate
+        if gate.active:
+            gate.roll(t, self._equity_at)
         if self.pending and self.pending[0].bar == t:
             orders, self.pending = self.pending, []
             for o in orders:
                 self._execute(o, t, float(m.open[t]))
         if self.trade is not None:
             self._check_stops(t)
+        if gate.monitors:
+            value = self.units * float(m.close[t])
+            if gate.mark(t, self.cash + value, abs(value), value) == "flatten" and self.trade is not None:
+                self._flatten(t)
         self._decide(t)
+
+    def _equity_at(self, bar: int) -> float:
+        """Equity marked at bar's close with the current position (valid across skipped bars)."""
+        return self.cash + self.units * float(self.m.close[bar]) if bar >= 0 else self.cash
+
+    def _flatten(self, t: int) -> None:
+        """A loss limit's flatten: close at the next fill unless an exit is already on its way."""
+        if self.pending and any(o.action == "exit" for o in self.pending):
+            return
+        reason = "risk"
+        self.gate.on_order(t)
+        side = -self.trade.side
+        if self.fill_on_close:
+            self._execute(Order(t, t, side, "exit", reason), t, float(self.m.close[t]))
+        elif t + 1 < self.m.n:
+            self.pending = [o for o in self.pending if o.action != "entry"]
+            self.pending.append(Order(t + 1, t, side, "exit", reason))
+            if self.log is not None:
+                self.log.add("order", t, {"action": "exit", "side": "sell" if side < 0 else "buy",
+                                          "reason": reason, "fill_bar": t + 1})
 
     # ------------------------------------------------------------ decisions
     def _entry_sides(self, t: int) -> list[str]:
@@ -169,43 +208,89 @@ class Engine:
         return {"bars_in_trade": np.arange(lo - tr.entry_bar, hi - tr.entry_bar, dtype=np.float64),
                 "entry_price": tr.entry_price, "position_side": float(tr.side)}
 
+    def _log_signal(self, t: int, entries: list[str], exiting: bool) -> None:
+        vals = {name: self._value(nid, t) for name, nid in self.signal_ids}
+        self.log.add("signal", t, {"entry": entries, "exit": exiting, "values": vals})
+
+    def _value(self, nid: str, t: int) -> Any:
+        v = self.m.values.get(nid)
+        if isinstance(v, np.ndarray):
+            x = v[t]
+            return bool(x) if v.dtype == bool else float(x)
+        return v
+
+    def _held(self, t: int, reason: HoldReason, detail: str = "", others: list[tuple[str, str]] = ()) -> None:
+        self.hold[t] = reason
+        if detail or others:
+            self.hold_detail[t] = [(reason.label, detail), *others]
+        if self.log is not None:
+            self.log.add("decision", t, {"action": "hold", "reason": reason.label, "detail": detail,
+                                         "others": [list(o) for o in others]})
+
     def _decide(self, t: int) -> None:
         n = self.m.n
         entries = self._entry_sides(t)
         if self.trade is not None:
             if self.pending:
                 return
-            if self._exit_true(t) and (self.fill_on_close or t + 1 < n):
+            exiting = self._exit_true(t)
+            if self.log is not None and (entries or exiting):
+                self._log_signal(t, entries, exiting)
+            if exiting and (self.fill_on_close or t + 1 < n):
                 side = -self.trade.side
+                self.gate.on_order(t)
+                if self.log is not None:
+                    self.log.add("order", t, {"action": "exit", "side": "sell" if side < 0 else "buy",
+                                              "reason": "signal", "fill_bar": t if self.fill_on_close else t + 1})
                 if self.fill_on_close:
                     self._execute(Order(t, t, side, "exit", "signal"), t, float(self.m.close[t]))
                 else:
                     self.pending.append(Order(t + 1, t, side, "exit", "signal"))
                 opposite = [s for s in entries if SIDES[s] == side]
                 if opposite and len(entries) == 1:
-                    self._queue_entry(t, side, entries[0])
+                    if not self._gated(t, open_positions=0):
+                        self._queue_entry(t, side, entries[0])
                 elif entries:
-                    self.hold[t] = HoldReason.ALREADY_IN_POSITION
+                    self._held(t, HoldReason.ALREADY_IN_POSITION)
                 return
             if entries:
-                self.hold[t] = HoldReason.ALREADY_IN_POSITION
+                self._held(t, HoldReason.ALREADY_IN_POSITION)
             return
         if not entries:
             return
+        if self.log is not None:
+            self._log_signal(t, entries, False)
         if t < self.warmup:
-            self.hold[t] = HoldReason.WARMUP
+            self._held(t, HoldReason.WARMUP)
             return
         if len(entries) > 1:
-            self.hold[t] = HoldReason.CONFLICTING_SIGNALS
+            self._held(t, HoldReason.CONFLICTING_SIGNALS)
+            return
+        if self._gated(t, open_positions=0):
             return
         self._queue_entry(t, SIDES[entries[0]], entries[0])
 
+    def _gated(self, t: int, open_positions: int) -> bool:
+        """Ask the risk gate about an entry decided on bar t; records the hold if refused."""
+        if not self.gate.gates_decisions:
+            return False
+        failed = self.gate.check_decision(t, open_positions)
+        if not failed:
+            return False
+        first = failed[0]
+        self._held(t, first.reason, first.detail, [(c.reason.label, c.detail) for c in failed[1:]])
+        return True
+
     def _queue_entry(self, t: int, side: int, name: str) -> None:
+        if not self.fill_on_close and t + 1 >= self.m.n:
+            self._held(t, HoldReason.NO_NEXT_BAR)
+            return
+        self.gate.on_order(t)
+        if self.log is not None:
+            self.log.add("order", t, {"action": "entry", "side": "buy" if side > 0 else "sell",
+                                      "reason": f"entry.{name}", "fill_bar": t if self.fill_on_close else t + 1})
         if self.fill_on_close:
             self._execute(Order(t, t, side, "entry", f"entry.{name}"), t, float(self.m.close[t]))
-            return
-        if t + 1 >= self.m.n:
-            self.hold[t] = HoldReason.NO_NEXT_BAR
             return
         self.pending.append(Order(t + 1, t, side, "entry", f"entry.{name}"))
 
@@ -221,9 +306,17 @@ class Engine:
         price = fill_price(self.costs, ref, o.side, self._slip(o.decided))
         units, reason = self.sizer.units_for(self, o, price)
         if units == 0.0:
-            self.hold[o.decided] = reason
+            self._held(o.decided, reason)
             return
         units = o.side * units
+        if self.gate.active:
+            value = self.units * price
+            units, acted = self.gate.check_order(t, units, price, self.cash + value, abs(value), value,
+                                                 self.sizer.round)
+            if units == 0.0:
+                first = acted[0]
+                self._held(o.decided, first.reason, first.detail, [(c.reason.label, c.detail) for c in acted[1:]])
+                return
         fee = commission(self.costs, units, price)
         self.cash -= units * price + fee
         self.units = units
@@ -232,6 +325,9 @@ class Engine:
         self.trade = tr
         self.events.append((t, self.cash, self.units))
         self.fills.append(self._fill_row(t, o.decided, "entry", o.reason, units, price, ref, fee))
+        if self.log is not None:
+            self.log.add("fill", t, {"action": "entry", "units": units, "price": price, "commission": fee,
+                                     "cash_after": self.cash})
 
     def _close(self, t: int, ref: float, reason: str, decided: int) -> None:
         tr = self.trade
@@ -245,6 +341,11 @@ class Engine:
         self.fills.append(self._fill_row(t, decided, "exit", reason, -units, price, ref, fee))
         gross = units * (price - tr.entry_price)
         pnl = gross - tr.entry_commission - fee
+        if self.log is not None:
+            self.log.add("fill", t, {"action": "exit", "reason": reason, "units": -units, "price": price,
+                                     "commission": fee, "cash_after": self.cash, "pnl": pnl})
+        if self.gate.active:
+            self.gate.on_trade_closed(pnl, t)
         self.trades.append({
             "side": "long" if tr.side > 0 else "short",
             "entry_bar": tr.entry_bar, "exit_bar": t,

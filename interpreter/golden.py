@@ -80,17 +80,20 @@ def compare_metrics(golden: dict[str, Any], now: dict[str, Any], rel: float, abs
     return moved
 
 
-def compare_trades(golden_csv: Path, now_csv: Path) -> list[tuple[str, Any, Any]]:
-    g = pd.read_csv(golden_csv, dtype=str, keep_default_na=False)
-    n = pd.read_csv(now_csv, dtype=str, keep_default_na=False)
+def compare_trades(golden_csv: Path, now_csv: Path, what: str = "trade") -> list[tuple[str, Any, Any]]:
+    """Row-by-row exact comparison of two CSV files (a missing file has no rows)."""
+    def read(p: Path) -> pd.DataFrame:
+        return pd.read_csv(p, dtype=str, keep_default_na=False) if p.exists() else pd.DataFrame()
+
+    g, n = read(golden_csv), read(now_csv)
     moved: list[tuple[str, Any, Any]] = []
     if len(g) != len(n):
-        moved.append(("trade count", len(g), len(n)))
+        moved.append((f"{what} count", len(g), len(n)))
     for i in range(min(len(g), len(n))):
         a, b = g.iloc[i].to_dict(), n.iloc[i].to_dict()
         if a != b:
             diff = [k for k in a if a.get(k) != b.get(k)]
-            moved.append((f"trade {i + 1} {','.join(diff)}", {k: a.get(k) for k in diff}, {k: b.get(k) for k in diff}))
+            moved.append((f"{what} {i + 1} {','.join(diff)}", {k: a.get(k) for k in diff}, {k: b.get(k) for k in diff}))
     return moved
 
 
@@ -132,6 +135,10 @@ def run_suite(suite, folder: Path, run_case: Callable[[Any, Path], Any], *, upda
         if golden.get("hold_reasons") != now.get("hold_reasons"):
             moved.append(("hold_reasons", golden.get("hold_reasons"), now.get("hold_reasons")))
         moved += compare_trades(target / "trades.csv", tmp / "trades.csv")
+        if (target / "risk_events.csv").exists() or (tmp / "risk_events.csv").exists():
+            moved += compare_trades(target / "risk_events.csv", tmp / "risk_events.csv", what="risk event")
+        if golden.get("risk") != now.get("risk"):
+            moved.append(("risk", golden.get("risk"), now.get("risk")))
         shutil.rmtree(tmp)
         outcomes.append(CaseOutcome(case.name, "ok" if not moved else "changed", moved))
     return RegressReport(suite.suite, outcomes)

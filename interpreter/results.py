@@ -38,6 +38,13 @@ class Result:
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     hold_bars: np.ndarray | None = None
+    risk_events: pd.DataFrame | None = None
+    severity: pd.DataFrame | None = None
+    risk: dict[str, Any] = field(default_factory=dict)
+    hold_details: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    decisions: Any = None  # DecisionLog when the run kept one
+    ts: np.ndarray | None = None
+    conditions: dict[str, np.ndarray] = field(default_factory=dict)  # kept with the decision log
 
     @property
     def fp12(self) -> str:
@@ -52,6 +59,8 @@ class Result:
             "instrument": self.instrument,
             "metrics": self.metrics,
             "hold_reasons": self.holds,
+            "hold_reasons_by_strategy": {self.target.split(".", 1)[-1]: self.holds},
+            "risk": self.risk,
             "data": self.data,
             "settings": self.settings,
             "notes": self.notes,
@@ -65,11 +74,49 @@ class Result:
         p.write_text(json.dumps(self.metrics_document(), indent=2, sort_keys=True, allow_nan=False) + "\n",
                      encoding="utf-8")
         paths.append(p)
-        for name, df in (("trades", self.trades), ("fills", self.fills), ("equity", self.equity)):
+        frames = [("trades", self.trades), ("fills", self.fills), ("equity", self.equity)]
+        if self.risk_events is not None:
+            frames += [("risk_events", self.risk_events), ("severity", self.severity)]
+        for name, df in frames:
             p = out / f"{name}.csv"
             write_csv(df, p)
             paths.append(p)
         return paths
+
+    def write_decisions(self, path: str | Path) -> Path:
+        """Write the decision log (JSONL, schema tradespec.decisions/1); needs a run with log=True."""
+        if self.decisions is None:
+            raise ValueError("this result was run without a decision log (pass log=True)")
+        header = {"target": self.target, "fingerprint": self.fingerprint, "mode": self.mode,
+                  "instrument": self.instrument, "data": self.data, "settings": self.settings}
+        return self.decisions.write(path, self.ts, header)
+
+    def why(self, when: str) -> dict[str, Any]:
+        """Everything the run knows about one bar: signals, conditions, decision and reasons."""
+        if self.ts is None or len(self.ts) == 0:
+            raise ValueError("no bars in this result")
+        stamp = pd.Timestamp(when)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        ns = stamp.value
+        bar = int(np.searchsorted(self.ts, ns, side="right") - 1)
+        if bar < 0:
+            raise ValueError(f"{when} is before the first bar ({iso(int(self.ts[0]))})")
+        out: dict[str, Any] = {"asked": when, "bar": bar, "time": iso(int(self.ts[bar])),
+                               "exact": int(self.ts[bar]) == ns}
+        reason = HoldReason(int(self.hold_bars[bar])) if self.hold_bars is not None else HoldReason.NONE
+        details = self.hold_details.get(bar, [])
+        out["hold_reason"] = reason.label if reason else None
+        out["detail"] = details[0][1] if details else ""
+        out["other_reasons"] = [{"reason": r, "detail": d} for r, d in details[1:]]
+        out["values"] = {k: (bool(v[bar]) if v.dtype == bool else _num(v[bar])) for k, v in self.conditions.items()}
+        events = self.decisions.at(bar) if self.decisions is not None else []
+        out["events"] = [{"type": k, **d} for k, d in events]
+        eq = self.equity.iloc[bar]
+        out["position_units"] = float(eq["units"])
+        out["equity"] = float(eq["equity"])
+        fills = self.fills[self.fills["time"] == self.fills["time"].dtype.type(stamp)] if len(self.fills) else self.fills
+        out["fills"] = fills.drop(columns=["fingerprint"]).to_dict("records") if len(fills) else []
+        return out
 
     def summary(self) -> str:
         m = self.metrics
@@ -98,15 +145,30 @@ class Result:
         lines = [f"{k:<{width}}  {v}" for k, v in rows]
         if self.holds:
             lines.append("hold reasons".ljust(width) + "  " + ", ".join(f"{k} {v}" for k, v in self.holds.items()))
+        if self.risk:
+            r = self.risk
+            text = f"{r['profile']}: {r['events']} risk event{'s' if r['events'] != 1 else ''}"
+            if r["by_limit"]:
+                text += " (" + ", ".join(f"{k} {v}" for k, v in r["by_limit"].items()) + ")"
+            text += f"; severity now {r['final_severity']}, worst {r['worst_severity']}"
+            lines.append("risk".ljust(width) + "  " + text)
         for note in self.notes:
             lines.append(f"note: {note}")
         return "\n".join(lines)
 
 
-def _iso(ns: np.ndarray | int | None) -> Any:
+def _num(x: Any) -> float | None:
+    f = float(x)
+    return f if np.isfinite(f) else None
+
+
+def iso(ns: np.ndarray | int | None) -> Any:
     if ns is None:
         return None
     return pd.Timestamp(int(ns), unit="ns", tz="UTC").isoformat()
+
+
+_iso = iso
 
 
 def utc_times(ts: np.ndarray) -> pd.DatetimeIndex:
@@ -193,5 +255,46 @@ def build(target: str, fingerprint: str, mode: str, instrument: str, ts: np.ndar
     codes, n = np.unique(engine.hold[engine.hold > 0], return_counts=True)
     for c, k in zip(codes.tolist(), n.tolist()):
         counts[HoldReason(c).label] = int(k)
+    gate = engine.gate
+    ev = [e for e in gate.events if e["type"] == "risk_event"]
+    risk_events = pd.DataFrame({
+        "time": times[np.array([e["bar"] for e in ev], dtype=np.int64)],
+        "limit": [e["limit"] for e in ev], "value": [e["value"] for e in ev],
+        "threshold": [float(e["threshold"]) for e in ev], "severity": [e["severity"] for e in ev],
+        "action": [e["action"] for e in ev]},
+        columns=["time", "limit", "value", "threshold", "severity", "action"])
+    risk_events["fingerprint"] = fp12
+    tl = gate.timeline
+    severity_df = pd.DataFrame({
+        "time": times[np.array([x["bar"] for x in tl], dtype=np.int64)], "limit": [x["limit"] for x in tl],
+        "from": [x["from"] for x in tl], "to": [x["to"] for x in tl],
+        "utilization": [x["utilization"] for x in tl]},
+        columns=["time", "limit", "from", "to", "utilization"])
+    severity_df["fingerprint"] = fp12
+    by_limit: dict[str, int] = {}
+    for e in ev:
+        by_limit[e["limit"]] = by_limit.get(e["limit"], 0) + 1
+    ranks = {"GREEN": 0, "YELLOW": 1, "RED": 2}
+    worst = max((x["to"] for x in tl), key=ranks.__getitem__, default="GREEN")
+    risk = {"profile": gate.name, "events": len(ev), "by_limit": dict(sorted(by_limit.items())),
+            "final_severity": gate.overall(), "worst_severity": worst,
+            "halted": gate.halted or None, "severity_changes": len(tl)}
     return Result(target, fingerprint, mode, instrument, metrics, trades_df, fills_df, equity_df,
-                  dict(sorted(counts.items())), data, settings, notes, engine.hold)
+                  dict(sorted(counts.items())), data, settings, notes, engine.hold, risk_events, severity_df,
+                  risk, dict(engine.hold_detail), engine.log, ts, _conditions(engine) if engine.log else {})
+
+
+def _conditions(engine) -> dict[str, np.ndarray]:
+    """Named signals and the entry/exit conditions per bar, for ``Result.why``."""
+    out: dict[str, np.ndarray] = {}
+    n = engine.m.n
+    for name, nid in engine.signal_ids:
+        v = engine.m.values.get(nid)
+        if v is not None and not isinstance(v, tuple):
+            out[f"signal.{name}"] = np.broadcast_to(np.asarray(v), (n,))
+    for side, arr in engine.m.entry.items():
+        out[f"entry.{side}"] = arr
+    for side, arr in engine.m.exit.items():
+        if arr is not None:
+            out[f"exit.{side}"] = arr
+    return out

@@ -39,6 +39,10 @@ class Sizer:
         self.leverage = {"vol_target": float(self.spec.get("max_leverage", 1.0)),
                          "percent_equity": max(1.0, float(self.spec.get("percent", 1.0)))}.get(self.method, 1.0)
 
+    def round(self, units: float) -> float:
+        """Round toward zero to whole lots (or keep fractional units)."""
+        return round_units(units, self.lot, self.fractional)
+
     def units_for(self, eng: "Engine", order: "Order", price: float) -> tuple[float, HoldReason]:
         """Unsigned units for an entry at ``price`` (0 with the reason when none)."""
         equity = eng.cash + eng.units * price

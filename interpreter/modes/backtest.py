@@ -13,6 +13,7 @@ from interpreter import metrics as metrics_mod
 from interpreter import results
 from interpreter.batch import as_array, evaluate
 from interpreter.data import LoadedBars
+from interpreter.decisions import DecisionLog
 from interpreter.engine import Engine, Market
 from interpreter.feed import load_run_data, market_inputs, primary_id
 
@@ -52,8 +53,12 @@ def build_market(graph: Graph, bars: LoadedBars, values: dict[str, Any]) -> Mark
 
 def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, end=None,
         policy: str = "fail", fast: bool = True, bars: dict[str, LoadedBars] | None = None,
-        columns: dict[str, str] | None = None) -> results.Result:
-    """Backtest ``graph``; ``data`` maps instrument id -> file to override the universe's files."""
+        columns: dict[str, str] | None = None, log: bool = False) -> results.Result:
+    """Backtest ``graph``; ``data`` maps instrument id -> file to override the universe's files.
+
+    ``log=True`` keeps the decision log (``Result.decisions``; write it with
+    ``Result.write_decisions``).
+    """
     plan = graph.plan
     if plan["sizing"]["method"] == "fuzzy":
         raise DslError([Diagnostic("U101", f"strategy '{plan['name']}' sizes with a fuzzy rule base, which this "
@@ -65,7 +70,7 @@ def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, 
     n = len(prim)
     values = evaluate(graph, market_inputs(graph, bars), n)
     market = build_market(graph, prim, values)
-    engine = Engine(graph, market, plan)
+    engine = Engine(graph, market, plan, DecisionLog(graph.fingerprint) if log else None)
     engine.run_fast() if fast else engine.run_all()
     eq, _, units = engine.equity()
     trades = list(engine.trades)
@@ -85,9 +90,8 @@ def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, 
         })
     data_rows.sort(key=lambda r: (r["instrument"] != prim_id, r["instrument"]))
     notes = []
-    if plan.get("risk_profile_name"):
-        notes.append(f"risk profile '{plan['risk_profile_name']}' is recorded but its limits are not yet "
-                     f"enforced by this version of the engine")
+    if not plan.get("risk_profile_name"):
+        notes.append("no risk profile: the run is limited only by its sizing (the documented default)")
     settings = {
         "params": plan["params"], "timeframe": plan["timeframe"], "capital": plan["capital"],
         "fill": plan["execution"]["fill"], "warmup_bars": graph.warmup, "policy": policy,

@@ -88,6 +88,11 @@ def assert_same_run(a, b) -> None:
     if a.hold_bars is not None or b.hold_bars is not None:
         np.testing.assert_array_equal(a.hold_bars, b.hold_bars)
     assert a.metrics == b.metrics
+    if a.risk_events is not None or b.risk_events is not None:
+        pd.testing.assert_frame_equal(a.risk_events, b.risk_events, check_exact=True)
+        pd.testing.assert_frame_equal(a.severity, b.severity, check_exact=True)
+        assert a.risk == b.risk
+        assert a.hold_details == b.hold_details
 
 
 @pytest.fixture(params=[True, False], ids=["fast", "per_bar"])

@@ -22,7 +22,7 @@ from conftest import assert_same_run
 
 ROOT = Path(__file__).resolve().parents[2]
 STRATEGIES = sorted((ROOT / "specs" / "strategies").glob("*.yaml"))
-FILES = ("metrics.json", "trades.csv", "fills.csv", "equity.csv")
+FILES = ("metrics.json", "trades.csv", "fills.csv", "equity.csv", "risk_events.csv", "severity.csv")
 
 
 def test_every_shipped_strategy_is_covered():
