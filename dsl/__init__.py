@@ -68,6 +68,16 @@ class Analysis:
         return not any(d.is_error for d in self.diagnostics)
 
     @property
+    def notes(self) -> list[str]:
+        """Facts a reviewer should see that are not problems (e.g. strategies without limits)."""
+        out = []
+        for d in self.documents:
+            if d.kind == "strategy" and d.model.risk_profile is None:
+                out.append(f"strategy '{d.name}' ({d.span('name')}) names no risk_profile: it runs under the "
+                           f"default, with no risk limits beyond its sizing (docs/risk.md)")
+        return sorted(out)
+
+    @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.is_error]
 

@@ -86,6 +86,8 @@ def check(
         summary = ", ".join(f"{n} {plural.get(k, k + 's') if n != 1 else k.replace('_', ' ')}"
                             for k, n in sorted(kinds.items()))
         typer.echo(f"ok: {len(result.documents)} documents valid ({summary})")
+        for note in result.notes:
+            typer.echo(f"note: {note}")
     raise typer.Exit(0 if result.ok else 1)
 
 

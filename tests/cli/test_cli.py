@@ -145,3 +145,12 @@ def test_backtest_with_column_mapping(tmp_path):
     ref = run("--json", "backtest", "specs/strategies/ma_crossover.yaml", "--out", str(tmp_path / "p"))
     assert json.loads(r.output)["metrics"] == json.loads(ref.output)["metrics"]
     assert run("backtest", "specs/strategies/ma_crossover.yaml", "--column", "close").exit_code == 2
+
+
+def test_check_notes_a_strategy_without_risk_profile(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("kind: strategy\nname: free\nuniverse: u\ntimeframe: 1d\nentry: {long: close > 1}\n---\n"
+                    "kind: universe\nname: u\ninstruments:\n  - {id: x, symbol: X, data: x.csv, timeframe: 1d}\n")
+    r = run("check", str(spec))
+    assert r.exit_code == 0
+    assert "note: strategy 'free'" in r.output and "no risk limits" in r.output

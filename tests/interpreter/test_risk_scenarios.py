@@ -220,3 +220,42 @@ def test_decision_log_is_deterministic_and_stamped(tmp_path):
     blocked = [x for x in lines if x["type"] == "decision" and x["bar"] == 12]
     assert blocked and blocked[0]["reason"] == "risk_limit"
     assert pd.Timestamp(blocked[0]["ts"]) == T(12, H)
+
+
+def test_daily_reset_time_and_zone_move_the_reset_bar(tmp_path, run):
+    rows = flat(40, 100.0)
+    rows[5] = (100.0, 101.0, 96.0, 97.0, 0)
+    for i in range(6, 40):
+        rows[i] = (97.0, 98.0, 96.0, 97.0, 0)
+    rows = signals(rows, {1: 1, 8: 2, 12: 1, 16: 1})
+    body = BODY + profile("  portfolio: {max_daily_loss: 2%}", extra='daily_reset: "15:00 UTC"\n')
+    res = run(write_case(tmp_path, rows, body, timeframe=H, freq=H))
+    sev = res.severity[res.severity["limit"] == "portfolio.max_daily_loss"]
+    assert list(zip(sev["time"], sev["to"])) == [(T(5, H), "RED"), (T(15, H), "GREEN")]
+    assert res.hold_details[12][0][0] == "risk_limit"  # before the 15:00 reset: blocked
+    assert list(res.fills[res.fills["action"] == "entry"]["time"]) == [T(2, H), T(17, H)]
+
+
+def test_warn_at_turns_a_limit_yellow_before_red(tmp_path, run):
+    rows = signals(flat(10, 100.0), {1: 1})
+    body = """
+entry: {long: volume == 1}
+sizing: {method: percent_equity, percent: 85%}
+risk_profile: p
+""" + profile("  strategy: {max_exposure: 100%}", extra="severity: {warn_at: 80%}\n")
+    res = run(write_case(tmp_path, rows, body, timeframe=H, freq=H))
+    sev = res.severity[res.severity["limit"] == "strategy.max_exposure"]
+    assert list(zip(sev["time"], sev["from"], sev["to"])) == [(T(2, H), "GREEN", "YELLOW")]
+    assert res.risk_events.empty and res.risk["worst_severity"] == "YELLOW"
+
+
+def test_net_exposure_limits_a_short(tmp_path, run):
+    rows = signals(flat(10, 100.0), {1: 1})
+    body = """
+entry: {short: volume == 1}
+sizing: {method: percent_equity, percent: 100%}
+risk_profile: p
+""" + profile("  portfolio: {max_net_exposure: 40%}")
+    res = run(write_case(tmp_path, rows, body, timeframe=H, freq=H))
+    assert res.fills.iloc[0]["units"] == -40
+    assert events(res) == [(T(2, H), "portfolio.max_net_exposure", "reduce")]
