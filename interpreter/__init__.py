@@ -226,3 +226,23 @@ def regress(suite_path: str | Path, *, update: bool = False, only: list[str] | N
                         target=case.target)
 
     return run_suite(suite, folder, run_case, update=update, only=only)
+
+
+def paper(spec_or_graph, *, feed: "str | Path | object | None" = None, speed: float = 0.0,
+          policy: str = "fail", params: dict[str, float] | None = None, target: str | None = None,
+          columns: dict[str, str] | None = None, journal=None, on_bar=None, max_bars: int | None = None):
+    """Run a strategy in paper mode over a feed; returns the ``Result`` when the feed ends.
+
+    ``feed``: a bars file (CSV/Parquet, replayed at ``speed``; 0 = as fast as possible), ``"-"``
+    for JSON lines on standard input, a feed object (``interpreter.feeds``), or None for the
+    universe's own file. Other instruments a formula reads come from their universe files.
+    ``journal``: a journal writer-like object with ``bar(t, events)`` (see ``interpreter.journal``).
+    ``on_bar(session, t)`` is called after every processed bar (live status).
+    """
+    from dsl.graph import Graph
+    from interpreter.modes import paper as pm
+
+    graph = spec_or_graph if isinstance(spec_or_graph, Graph) else compile_spec(spec_or_graph, target=target,
+                                                                                params=params)
+    session, bars = pm.open_session(graph, feed, speed=speed, policy=policy, columns=columns, log=journal)
+    return pm.run_session(session, bars, on_bar=on_bar, max_bars=max_bars)

@@ -105,23 +105,34 @@ class Engine:
         self.events: list[tuple[int, float, float]] = []  # (bar, cash after, units after)
         self.fills: list[dict[str, Any]] = []
         self.trades: list[dict[str, Any]] = []
-        self.hold = np.zeros(market.n, dtype=np.int8)
+        self.hold = np.zeros(len(market.ts), dtype=np.int8)  # the market's capacity (paper grows it)
         self.hold_detail: dict[int, list[tuple[str, str]]] = {}  # bar -> [(reason, detail)], primary first
         self.sides = [s for s in ("long", "short") if s in market.entry]
         self.log = log
-        self.gate = RiskGate(plan.get("risk"), market.ts, float(plan["capital"]), log)
+        self.gate = RiskGate(plan.get("risk"), market, float(plan["capital"]), log)
         self.signal_ids = [(role[len("signal."):], nid) for role, nid in graph.outputs if role.startswith("signal.")]
 
     # ------------------------------------------------------------ modes
     def run_all(self) -> None:
         for t in range(self.m.n):
             self.process(t)
+        self.finalize()
+
+    def finalize(self) -> None:
+        """End of data: orders still waiting for a next open never fill. An entry among them
+        records NO_NEXT_BAR on its decision bar; an exit leaves the position open (marked at
+        the last close). The same in every mode, since no mode knows a bar is the last one."""
+        for o in self.pending:
+            if o.action == "entry":
+                self._held(o.decided, HoldReason.NO_NEXT_BAR)
+        self.pending = []
 
     def run_fast(self) -> None:
         from interpreter import latch
 
         if latch.eligible(self) and not self.gate.active and self.log is None:
             latch.run(self)
+            self.finalize()
             return
         n = self.m.n
         any_entry = np.zeros(n, dtype=bool)
@@ -152,6 +163,7 @@ class Engine:
                 break
             self.process(t)
             t += 1
+        self.finalize()
 
     # ------------------------------------------------------------ one bar
     def process(self, t: int) -> None:
@@ -184,7 +196,7 @@ class Engine:
         side = -self.trade.side
         if self.fill_on_close:
             self._execute(Order(t, t, side, "exit", reason), t, float(self.m.close[t]))
-        elif t + 1 < self.m.n:
+        else:
             self.pending = [o for o in self.pending if o.action != "entry"]
             self.pending.append(Order(t + 1, t, side, "exit", reason))
             if self.log is not None:
@@ -236,7 +248,7 @@ class Engine:
             exiting = self._exit_true(t)
             if self.log is not None and (entries or exiting):
                 self._log_signal(t, entries, exiting)
-            if exiting and (self.fill_on_close or t + 1 < n):
+            if exiting:
                 side = -self.trade.side
                 self.gate.on_order(t)
                 if self.log is not None:
@@ -282,9 +294,6 @@ class Engine:
         return True
 
     def _queue_entry(self, t: int, side: int, name: str) -> None:
-        if not self.fill_on_close and t + 1 >= self.m.n:
-            self._held(t, HoldReason.NO_NEXT_BAR)
-            return
         self.gate.on_order(t)
         if self.log is not None:
             self.log.add("order", t, {"action": "entry", "side": "buy" if side > 0 else "sell",

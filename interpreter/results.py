@@ -55,7 +55,6 @@ class Result:
             "schema_version": 1,
             "target": self.target,
             "fingerprint": self.fingerprint,
-            "mode": self.mode,
             "instrument": self.instrument,
             "metrics": self.metrics,
             "hold_reasons": self.holds,
@@ -252,7 +251,8 @@ def build(target: str, fingerprint: str, mode: str, instrument: str, ts: np.ndar
     equity_df = pd.DataFrame({"time": times, "units": units, "cash": cash, "equity": eq})
     equity_df["fingerprint"] = fp12
     counts = {}
-    codes, n = np.unique(engine.hold[engine.hold > 0], return_counts=True)
+    hold = engine.hold[:len(ts)]
+    codes, n = np.unique(hold[hold > 0], return_counts=True)
     for c, k in zip(codes.tolist(), n.tolist()):
         counts[HoldReason(c).label] = int(k)
     gate = engine.gate
@@ -280,7 +280,7 @@ def build(target: str, fingerprint: str, mode: str, instrument: str, ts: np.ndar
             "final_severity": gate.overall(), "worst_severity": worst,
             "halted": gate.halted or None, "severity_changes": len(tl)}
     return Result(target, fingerprint, mode, instrument, metrics, trades_df, fills_df, equity_df,
-                  dict(sorted(counts.items())), data, settings, notes, engine.hold, risk_events, severity_df,
+                  dict(sorted(counts.items())), data, settings, notes, hold, risk_events, severity_df,
                   risk, dict(engine.hold_detail), engine.log, ts, _conditions(engine) if engine.log else {})
 
 

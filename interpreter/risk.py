@@ -88,7 +88,7 @@ def severity(util: float, warn_at: float) -> str:
 @dataclass
 class RiskGate:
     plan: dict[str, Any] | None
-    ts: np.ndarray
+    market: Any  # reads .ts (may grow bar by bar in paper mode)
     capital: float
     log: Any = None  # interpreter.decisions.DecisionLog or None
     limits: dict[str, Limit] = field(default_factory=dict)
@@ -100,9 +100,8 @@ class RiskGate:
         for d in risk.get("limits", []):
             lim = Limit.from_plan(d)
             self.limits[lim.key] = lim
-        offset = int(risk.get("reset_minutes_utc", 0)) * 60 * 1_000_000_000
-        self.day_id = (np.asarray(self.ts, dtype=np.int64) - offset) // DAY_NS
-        self.day = int(self.day_id[0]) if len(self.ts) else 0
+        self.offset = int(risk.get("reset_minutes_utc", 0)) * 60 * 1_000_000_000
+        self.day: int | None = None
         self.seen = 0  # next bar whose reset boundary is still to be applied
         self.day_start_equity = self.capital
         self.peak = self.capital
@@ -141,16 +140,21 @@ class RiskGate:
         """
         if t < self.seen:
             return
+        if self.day is None:
+            self.day = self._day(0)
         start = max(self.seen, 1)
-        if t >= start and self.day_id[t] != self.day:
-            ids = self.day_id[start:t + 1]
+        if t >= start and self._day(t) != self.day:
+            ids = (np.asarray(self.market.ts[start:t + 1], dtype=np.int64) - self.offset) // DAY_NS
             changes = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-            bars = [start] if self.day_id[start] != self.day else []
+            bars = [start] if int(ids[0]) != self.day else []
             bars += [start + int(c) for c in changes]
             for b in bars:
                 self._reset(b, equity_at(b - 1))
-            self.day = int(self.day_id[t])
+            self.day = self._day(t)
         self.seen = t + 1
+
+    def _day(self, t: int) -> int:
+        return (int(self.market.ts[t]) - self.offset) // DAY_NS
 
     def _reset(self, bar: int, equity: float) -> None:
         self.day_start_equity = equity
@@ -270,7 +274,7 @@ class RiskGate:
                 util = 1.0 - value / lim.bars if lim.bars else 0.0
                 detail = f"{self.name}.{lim.key} {int(value)}/{lim.bars} bars since the losing exit"
             else:
-                value = (int(self.ts[t]) - int(self.ts[self.cooldown_from])) / 1e9
+                value = (int(self.market.ts[t]) - int(self.market.ts[self.cooldown_from])) / 1e9
                 breach = value < (lim.seconds or 0)
                 util = 1.0 - value / lim.seconds if lim.seconds else 0.0
                 detail = f"{self.name}.{lim.key} {value:g}/{lim.seconds:g} s since the losing exit"
@@ -306,8 +310,9 @@ class RiskGate:
         if lim.bars is not None:
             lo = t - lim.bars
             return sum(1 for b in self.orders if b > lo)
-        horizon = int(self.ts[t]) - int((lim.seconds or 0) * 1e9)
-        return sum(1 for b in self.orders if int(self.ts[b]) > horizon)
+        ts = self.market.ts
+        horizon = int(ts[t]) - int((lim.seconds or 0) * 1e9)
+        return sum(1 for b in self.orders if int(ts[b]) > horizon)
 
     # ------------------------------------------------------------ when an entry is sized
     def check_order(self, t: int, units: float, price: float, equity: float, gross_now: float,

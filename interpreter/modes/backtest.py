@@ -72,23 +72,37 @@ def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, 
     market = build_market(graph, prim, values)
     engine = Engine(graph, market, plan, DecisionLog(graph.fingerprint) if log else None)
     engine.run_fast() if fast else engine.run_all()
+    return finish(graph, engine, bars, prim_id, "backtest", policy)
+
+
+def data_rows(bars: dict[str, LoadedBars], prim_id: str) -> list[dict[str, Any]]:
+    """What each run says about its data: file, sha256, bars, span and gaps."""
+    rows = []
+    for inst_id, b in sorted(bars.items()):
+        rows.append({
+            "instrument": inst_id, "source": str(b.source), "sha256": b.sha256, "bars": len(b),
+            "timeframe": b.timeframe,
+            "first": results.iso(b.ts[0]) if len(b) else None,
+            "last": results.iso(b.ts[-1]) if len(b) else None,
+            "gaps": int(np.count_nonzero(b.gap_after)),
+        })
+    rows.sort(key=lambda r: (r["instrument"] != prim_id, r["instrument"]))
+    return rows
+
+
+def finish(graph: Graph, engine: Engine, bars: dict[str, LoadedBars] | list[dict[str, Any]], prim_id: str,
+           mode: str, policy: str) -> results.Result:
+    """Metrics and result frames from a finished engine — the same for every mode."""
+    plan = graph.plan
+    m = engine.m
     eq, _, units = engine.equity()
     trades = list(engine.trades)
     open_row = engine.open_trade_row()
     if open_row is not None:
         trades.append(open_row)
-    m = metrics_mod.compute(eq, units, prim.ts, float(plan["capital"]), float(plan["bars_per_year"]), trades,
-                            engine.fills)
-    data_rows = []
-    for inst_id, b in sorted(bars.items()):
-        data_rows.append({
-            "instrument": inst_id, "source": str(b.source), "sha256": b.sha256, "bars": len(b),
-            "timeframe": b.timeframe,
-            "first": results._iso(b.ts[0]) if len(b) else None,
-            "last": results._iso(b.ts[-1]) if len(b) else None,
-            "gaps": int(np.count_nonzero(b.gap_after)),
-        })
-    data_rows.sort(key=lambda r: (r["instrument"] != prim_id, r["instrument"]))
+    metrics = metrics_mod.compute(eq, units, m.ts, float(plan["capital"]), float(plan["bars_per_year"]), trades,
+                                  engine.fills)
+    rows = bars if isinstance(bars, list) else data_rows(bars, prim_id)
     notes = []
     if not plan.get("risk_profile_name"):
         notes.append("no risk profile: the run is limited only by its sizing (the documented default)")
@@ -96,5 +110,5 @@ def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, 
         "params": plan["params"], "timeframe": plan["timeframe"], "capital": plan["capital"],
         "fill": plan["execution"]["fill"], "warmup_bars": graph.warmup, "policy": policy,
     }
-    return results.build(graph.target, graph.fingerprint, "backtest", prim_id, prim.ts, prim.close, engine, m,
-                         data_rows, settings, notes)
+    return results.build(graph.target, graph.fingerprint, mode, prim_id, m.ts, m.close, engine, metrics,
+                         rows, settings, notes)

@@ -1,0 +1,383 @@
+"""Paper mode: the same graph, bar by bar, through the stream evaluator and the same engine.
+
+For each bar that arrives (``PaperSession.on_bar``):
+
+1. check it against the previous bar (order, duplicate, gap, values) under the data policy;
+2. line it up with other instruments (last bar at most one timeframe old) and higher
+   timeframes (a bar is visible once it has closed) — the rules of ``interpreter.feed``;
+3. evaluate every market node once with its stream form (O(1) per node), append the values;
+4. run ``Engine.process`` for the bar — the very code backtest runs — and journal the bar.
+
+Because stream values equal batch values bit for bit and the engine is shared, a paper
+session over a file gives the same orders, fills and equity as a backtest of that file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from dsl.errors import Diagnostic, DslError
+from dsl.graph import Graph
+from interpreter.engine import Engine
+from interpreter.feeds import Bar
+from interpreter.stream import StreamEvaluator
+
+NS = 1_000_000_000
+
+
+class GrowingMarket:
+    """The engine's ``Market``, grown one bar at a time (capacity doubles)."""
+
+    def __init__(self, graph: Graph, capacity: int = 1024) -> None:
+        self.graph = graph
+        plan = graph.plan
+        self._n = 0
+        self._cap = capacity
+        self._bars = {k: np.zeros(capacity, dtype=np.int64 if k == "ts" else np.float64)
+                      for k in ("ts", "open", "high", "low", "close")}
+        self.nodes = [n for n in graph.nodes if not n.trade]
+        self._vals: dict[str, np.ndarray] = {}
+        self.values: dict[str, Any] = {}
+        for node in self.nodes:
+            if node.op == "const":
+                self.values[node.id] = node.attr("value")
+            elif node.vtype != "Multi":
+                self._vals[node.id] = np.zeros(capacity, dtype=bool if node.vtype == "BoolSeries" else np.float64)
+        self._roles = {role: nid for role, nid in graph.outputs}
+        self._stops = {k: spec["node"] for k, spec in plan["stops"].items() if spec["mode"] == "distance"}
+        self._slip = plan["slippage"].get("node") if plan["slippage"]["mode"] == "distance" else None
+        self._bind()
+
+    def _bind(self) -> None:
+        """Point the engine-facing dicts at the current buffers (after growth)."""
+        g = self.graph
+        self.values.update(self._vals)
+
+        def arr(nid: str) -> np.ndarray:
+            v = self.values[nid]
+            if isinstance(v, np.ndarray):
+                return v
+            node = g.node(nid)
+            full = np.full(self._cap, v, dtype=bool if node.vtype == "BoolSeries" else np.float64)
+            return full
+
+        self.entry, self.exit, self.exit_root = {}, {}, {}
+        for side in ("long", "short"):
+            nid = self._roles.get(f"entry.{side}")
+            if nid is not None:
+                self.entry[side] = arr(nid)
+            nid = self._roles.get(f"exit.{side}")
+            if nid is None:
+                self.exit[side], self.exit_root[side] = None, None
+            elif g.node(nid).trade:
+                self.exit[side], self.exit_root[side] = None, nid
+            else:
+                self.exit[side], self.exit_root[side] = arr(nid), None
+        self.stop_dist = {k: arr(nid) for k, nid in self._stops.items()}
+        self.slip = arr(self._slip) if self._slip else None
+        vol = self._roles.get("sizing.vol")
+        self.sizing_series = {"vol": arr(vol)} if vol else {}
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @property
+    def ts(self) -> np.ndarray:
+        return self._bars["ts"][:self._n]
+
+    @property
+    def open(self) -> np.ndarray:
+        return self._bars["open"][:self._n]
+
+    @property
+    def high(self) -> np.ndarray:
+        return self._bars["high"][:self._n]
+
+    @property
+    def low(self) -> np.ndarray:
+        return self._bars["low"][:self._n]
+
+    @property
+    def close(self) -> np.ndarray:
+        return self._bars["close"][:self._n]
+
+    def append(self, bar: Bar, values: dict[str, Any]) -> int:
+        if self._n == self._cap:
+            self._cap *= 2
+            for k, a in self._bars.items():
+                self._bars[k] = np.resize(a, self._cap)
+            for k, a in self._vals.items():
+                self._vals[k] = np.resize(a, self._cap)
+            self._bind()
+        t = self._n
+        b = self._bars
+        b["ts"][t], b["open"][t], b["high"][t], b["low"][t], b["close"][t] = (
+            bar.ts, bar.open, bar.high, bar.low, bar.close)
+        for nid, buf in self._vals.items():
+            buf[t] = values[nid]
+        self._n = t + 1
+        # constants broadcast into role arrays created by _bind
+        return t
+
+
+class AsOf:
+    """Another instrument's column as of each bar: at most ``max_age`` old (as ``align_asof``)."""
+
+    def __init__(self, max_age_ns: int) -> None:
+        self.max_age = max_age_ns
+        self.last_ts: int | None = None
+        self.last: dict[str, float] = {}
+
+    def update(self, bar: Bar) -> None:
+        self.last_ts = bar.ts
+        self.last = {"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close, "volume": bar.volume}
+
+    def value(self, col: str, at: int) -> float:
+        if self.last_ts is None or at - self.last_ts > self.max_age or self.last_ts > at:
+            return math.nan
+        return self.last[col]
+
+
+class HigherTimeframe:
+    """A coarser bar built from the strategy's bars; visible once it has closed (as ``align_closed``)."""
+
+    def __init__(self, tf_ns: int, htf_ns: int, offset_ns: int) -> None:
+        self.tf, self.htf, self.offset = tf_ns, htf_ns, offset_ns
+        self.bin: int | None = None
+        self.cur: dict[str, float] = {}
+        self.published: dict[str, float] | None = None
+
+    def update(self, bar: Bar) -> None:
+        b = (bar.ts - self.offset) // self.htf
+        if self.bin is not None and b != self.bin:
+            self.published = self.cur  # the previous bin has ended
+            self.bin = None
+        if self.bin is None:
+            self.bin = b
+            self.cur = {"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close, "volume": bar.volume}
+        else:
+            c = self.cur
+            c["high"] = max(c["high"], bar.high)
+            c["low"] = min(c["low"], bar.low)
+            c["close"] = bar.close
+            c["volume"] = c["volume"] + bar.volume
+        if b * self.htf + self.offset + self.htf <= bar.ts + self.tf:
+            self.published = dict(self.cur)
+
+    def value(self, col: str) -> float:
+        return math.nan if self.published is None else self.published[col]
+
+
+@dataclass
+class ArrivalCheck:
+    """Per-bar data checks for paper feeds: the backtest's D1xx checks, one bar at a time."""
+
+    tf_ns: int
+    policy: str = "fail"
+    last_ts: int | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def check(self, bar: Bar) -> str | None:
+        """None if the bar is good; else the D-code. ``fail`` raises; ``drop`` skips the bar."""
+        problem = None
+        if self.last_ts is not None and bar.ts < self.last_ts:
+            problem = ("D104", "bar is older than the previous one (out of order)")
+        elif self.last_ts is not None and bar.ts == self.last_ts:
+            problem = ("D105", "duplicate timestamp")
+        elif any(math.isnan(x) for x in (bar.open, bar.high, bar.low, bar.close)):
+            problem = ("D106", "missing value (NaN)")
+        elif min(bar.open, bar.high, bar.low, bar.close) <= 0:
+            problem = ("D107", "non-positive price")
+        elif bar.high < bar.low:
+            problem = ("D108", "high below low")
+        elif bar.high < max(bar.open, bar.close) or bar.low > min(bar.open, bar.close):
+            problem = ("D109", "high/low does not contain open/close")
+        if problem is None:
+            gap = self.last_ts is not None and bar.ts - self.last_ts > self.tf_ns
+            if gap:
+                missing = (bar.ts - self.last_ts) // self.tf_ns - 1
+                self.findings.append({"code": "D110", "where": bar.where, "ts": bar.ts, "missing_bars": int(missing)})
+            self.last_ts = bar.ts
+            return "D110" if gap else None
+        code, text = problem
+        self.findings.append({"code": code, "where": bar.where, "ts": bar.ts, "message": text})
+        fatal = self.policy == "fail" or code in ("D104", "D105") and self.policy == "warn"
+        if fatal:
+            raise DslError([Diagnostic(code, f"{bar.where}: {text}", None,
+                                       "fix the feed, or run with --on-bad-data drop to skip such bars")])
+        return code if self.policy == "drop" or code in ("D104", "D105") else None
+
+
+class PaperSession:
+    """One strategy, fed bar by bar; ``on_bar`` returns the bar index (or None if skipped)."""
+
+    def __init__(self, graph: Graph, *, policy: str = "fail", log=None, primary: str | None = None) -> None:
+        from interpreter.feed import primary_id
+
+        self.graph = graph
+        plan = graph.plan
+        self.primary = primary or primary_id(plan)
+        self.tf_ns = int(round(plan["timeframe_seconds"] * NS))
+        self.market = GrowingMarket(graph)
+        self.stream = StreamEvaluator(graph)
+        self.engine = Engine(graph, self.market, plan, log)
+        self.check = ArrivalCheck(self.tf_ns, policy)
+        self.others: dict[str, AsOf] = {}
+        self.htf: dict[str, HigherTimeframe] = {}
+        self.inputs: list[tuple[str, str, Any]] = []
+        from interpreter.data import WEEK_NS, WEEK_OFFSET_NS
+
+        for node in graph.nodes:
+            if node.op != "input":
+                continue
+            col = node.attr("column")
+            if node.attr("instrument"):
+                inst = node.attr("instrument")
+                self.others.setdefault(inst, AsOf(self.tf_ns))
+                self.inputs.append((node.key, col, self.others[inst]))
+            elif node.attr("timeframe"):
+                htf = int(round(node.attr("timeframe_seconds") * NS))
+                key = node.attr("timeframe")
+                offset = WEEK_OFFSET_NS if htf % WEEK_NS == 0 else 0
+                self.htf.setdefault(key, HigherTimeframe(self.tf_ns, htf, offset))
+                self.inputs.append((node.key, col, self.htf[key]))
+            else:
+                self.inputs.append((node.key, col, None))
+        self.skipped = 0
+
+    def on_bar(self, bar: Bar) -> int | None:
+        if bar.instrument not in (None, self.primary):
+            if bar.instrument in self.others:
+                self.others[bar.instrument].update(bar)
+            return None
+        code = self.check.check(bar)
+        if code is not None and code != "D110":
+            self.skipped += 1
+            return None
+        for h in self.htf.values():
+            h.update(bar)
+        row = {"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close, "volume": bar.volume}
+        inputs = {}
+        for key, col, src in self.inputs:
+            if src is None:
+                inputs[key] = row[col]
+            elif isinstance(src, AsOf):
+                inputs[key] = src.value(col, bar.ts)
+            else:
+                inputs[key] = src.value(col)
+        values = self.stream.step(inputs)
+        t = self.market.append(bar, values)
+        eng = self.engine
+        if len(eng.hold) < self.market._cap:
+            eng.hold = np.resize(eng.hold, self.market._cap)
+            eng.hold[t:] = 0
+        eng.process(t)
+        return t
+
+    def feed(self, bars: Iterable[Bar]) -> None:
+        for bar in bars:
+            self.on_bar(bar)
+
+    def finish(self) -> None:
+        self.engine.finalize()
+
+
+def refuse_research(graph: Graph) -> None:
+    if graph.plan.get("tier") == "research":
+        raise DslError([Diagnostic("U101", f"strategy '{graph.plan['name']}' is research tier; research "
+                                   "strategies never run in paper mode", None,
+                                   "backtest it, or promote it to tier: aux or core after review")])
+
+
+def open_session(graph: Graph, feed, *, speed: float = 0.0, policy: str = "fail", columns=None, log=None):
+    """A session and the merged bar iterator for it (other instruments first at equal times)."""
+    import heapq
+    import sys
+    from pathlib import Path
+
+    from interpreter import feeds
+    from interpreter.feed import instruments, needed_instruments, primary_id
+
+    refuse_research(graph)
+    plan = graph.plan
+    prim = primary_id(plan)
+    by_id = {i["id"]: i for i in instruments(plan)}
+    spec = by_id[prim]
+    mapping = dict(spec.get("columns") or {})
+    mapping.update(columns or {})
+    if feed is None or isinstance(feed, (str, Path)):
+        if feed == "-":
+            primary_feed = feeds.JsonLinesFeed(sys.stdin)
+        else:
+            path = spec["data_file"] if feed is None else feed
+            primary_feed = feeds.FileFeed(path, timeframe=spec.get("timeframe"), columns=mapping or None,
+                                          policy=policy, speed=speed)
+    else:
+        primary_feed = feed
+    others = []
+    for inst in sorted(needed_instruments(graph)):
+        o = by_id[inst]
+        others.append(feeds.FileFeed(o["data_file"], timeframe=o.get("timeframe"), columns=o.get("columns") or None,
+                                     policy=policy, instrument=inst))
+    session = PaperSession(graph, policy=policy, log=log, primary=prim)
+    session.sources = [getattr(primary_feed, "source", {"kind": "custom"})] + [o.source for o in others]
+    session.primary_feed = primary_feed
+    session.other_feeds = others
+    if not others:
+        return session, iter(primary_feed)
+
+    def keyed(it, rank):
+        for b in it:
+            yield (b.ts, rank, b)
+
+    merged = heapq.merge(*(keyed(o, 0) for o in others), keyed(primary_feed, 1), key=lambda x: (x[0], x[1]))
+    return session, (b for _, _, b in merged)
+
+
+def run_session(session: PaperSession, bars, *, on_bar=None, max_bars: int | None = None):
+    """Feed every bar, then finish and build the result exactly as backtest does."""
+    from interpreter.modes.backtest import finish
+
+    done = 0
+    for bar in bars:
+        t = session.on_bar(bar)
+        if t is not None:
+            done += 1
+            if on_bar is not None:
+                on_bar(session, t)
+            if max_bars is not None and done >= max_bars:
+                break
+    session.finish()
+    return finish(session.graph, session.engine, session_data_rows(session), session.primary, "paper",
+                  session.check.policy)
+
+
+def session_data_rows(session: PaperSession) -> list[dict[str, Any]]:
+    """The data rows a backtest of the same file would report (file feeds), or the feed's own."""
+    from interpreter import feeds
+    from interpreter.modes.backtest import data_rows
+
+    feed = session.primary_feed
+    if isinstance(feed, feeds.FileFeed):
+        rows = data_rows({session.primary: feed.bars}, session.primary) + _other_rows(session)
+        return rows[:1] + sorted(rows[1:], key=lambda r: r["instrument"])
+    from interpreter.results import iso
+
+    m = session.market
+    gaps = sum(1 for f in session.check.findings if f["code"] == "D110")
+    return [{"instrument": session.primary, "source": feed.source.get("path", "feed"), "sha256": None,
+             "bars": m.n, "timeframe": session.graph.plan["timeframe"],
+             "first": iso(int(m.ts[0])) if m.n else None, "last": iso(int(m.ts[-1])) if m.n else None,
+             "gaps": gaps}]
+
+
+def _other_rows(session: PaperSession) -> list[dict[str, Any]]:
+    from interpreter.modes.backtest import data_rows
+
+    feeds_ = getattr(session, "other_feeds", [])
+    return data_rows({f.instrument: f.bars for f in feeds_}, session.primary) if feeds_ else []
