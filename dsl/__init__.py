@@ -102,3 +102,17 @@ def analyze(paths: list[str | Path], params: dict[str, dict[str, float]] | None 
     out.project = project
     out.diagnostics = sort_diagnostics(out.diagnostics)
     return out
+
+
+def explain_document(source, target: str):
+    """Explain a document and what it references (``dsl.explain.ExplainDoc``: md and html)."""
+    from dsl import explain as _explain
+
+    return _explain.explain(source, target)
+
+
+def diff_specs(old, new, context=None):
+    """Semantic diff of two spec files or folders (``dsl.diff.SemanticDiff``)."""
+    from dsl import diff as _diff
+
+    return _diff.diff_paths(old, new, context)

@@ -246,3 +246,54 @@ def paper(spec_or_graph, *, feed: "str | Path | object | None" = None, speed: fl
                                                                                 params=params)
     session, bars = pm.open_session(graph, feed, speed=speed, policy=policy, columns=columns, log=journal)
     return pm.run_session(session, bars, on_bar=on_bar, max_bars=max_bars)
+
+
+def _analysis_for(spec: Path, workspace: list[str | Path] | None = None) -> tuple[dsl.Analysis, list[Path]]:
+    roots = [Path(p) for p in workspace] if workspace else [_relative(_workspace_root(spec))]
+    paths = [_relative(spec)] + [r for r in roots if _relative(r) != _relative(spec)]
+    return dsl.analyze(paths), paths
+
+
+def explain(spec: str | Path, *, target: str | None = None, fmt: str = "md", fragment: bool = False) -> str:
+    """The compliance document of a spec (and everything it references), as Markdown or HTML.
+
+    ``target`` picks a document when the file holds several (``strategy.x`` or a bare name).
+    """
+    from dsl.errors import Diagnostic, DslError
+
+    spec = Path(spec)
+    if not spec.is_file():
+        raise DslError([Diagnostic("E108", f"no such spec file: '{spec}'", None)])
+    analysis, _ = _analysis_for(spec)
+    if not analysis.ok:
+        raise DslError(analysis.errors, analysis.sources)
+    if target is None:
+        own = [d for d in analysis.documents if Path(d.file).resolve() == spec.resolve()]
+        if len(own) != 1:
+            raise DslError([Diagnostic("E401", f"'{spec}' defines {len(own)} documents; say which to explain", None,
+                                       "pass --target NAME (" + ", ".join(d.ref for d in own) + ")")])
+        target = own[0].ref
+    doc = dsl.explain_document(analysis.project, target)
+    if fmt == "md":
+        return doc.to_markdown()
+    return doc.to_html(fragment=fragment) if fragment else doc.to_html()
+
+
+def diff(old: str | Path, new: str | Path, context: list[str | Path] | None = None):
+    """Semantic diff of two spec files or two folders: ``.equivalent``, ``.changes``, md/json."""
+    return dsl.diff_specs(old, new, context)
+
+
+def html_report(result, path: str | Path, *, spec: str | Path | None = None) -> Path:
+    """Write the self-contained HTML report of a result (with the explain appendix if ``spec``)."""
+    from interpreter.report import write_report
+
+    appendix = explain(spec, target=result.target, fmt="html", fragment=True) if spec else None
+    return write_report(result, path, appendix)
+
+
+def read_results(results_dir: str | Path):
+    """A ``Result`` read back from a results folder written by ``Result.write``."""
+    from interpreter.report import read_result
+
+    return read_result(results_dir)

@@ -208,6 +208,7 @@ def backtest(
     why: Annotated[Optional[str], typer.Option("--why", help="explain one bar: signals, conditions, "
                                                "decision and reasons, e.g. --why 2019-11-03T14:05")] = None,
     log: Annotated[Optional[Path], typer.Option("--log", help="write the decision log (JSONL) here")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="write a self-contained HTML report here")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Backtest a strategy on its universe's shipped data (or --data) and print a summary."""
@@ -233,13 +234,18 @@ def backtest(
     written = result.write(folder)
     if log is not None:
         written.append(result.write_decisions(log))
+    extra = []
+    if report is not None:
+        extra.append(api.html_report(result, report, spec=spec))
     if json_out or State.json:
         doc = result.metrics_document()
-        doc["files"] = [str(p) for p in written]
+        doc["files"] = [str(p) for p in written + extra]
         typer.echo(json.dumps(doc, indent=2, sort_keys=True))
         return
     typer.echo(result.summary())
-    typer.echo(f"wrote {', '.join(p.name for p in written)} to {folder}")
+    typer.echo(f"wrote {', '.join(p.name for p in written if p.parent == folder)} to {folder}")
+    for p in [q for q in written if q.parent != folder] + extra:
+        typer.echo(f"wrote {p}")
 
 
 @app.command("signals")
@@ -291,6 +297,60 @@ def regress(
     else:
         typer.echo(report.render())
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("explain")
+def explain_cmd(
+    spec: Spec,
+    fmt: Annotated[str, typer.Option("--format", help="md or html")] = "md",
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="write to a file")] = None,
+    target: Annotated[Optional[str], typer.Option("--target", help="which document, if the file has several")] = None,
+) -> None:
+    """A plain document for review: the spec, what it references, its limits, warnings up front."""
+    if fmt not in ("md", "html"):
+        usage_error(f"--format must be md or html, not '{fmt}'")
+    text = api.explain(spec, target=target, fmt=fmt)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[Path, typer.Argument(help="old spec file or folder", show_default=False)],
+    new: Annotated[Path, typer.Argument(help="new spec file or folder", show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", help="md or json")] = "md",
+    json_out: JsonOpt = False,
+) -> None:
+    """Compare two versions by meaning; exit 0 when equivalent, 1 when materially changed."""
+    if fmt not in ("md", "json"):
+        usage_error(f"--format must be md or json, not '{fmt}'")
+    for p in (old, new):
+        if not p.exists():
+            usage_error(f"no such file or folder: '{p}'")
+    result = api.diff(old, new)
+    if fmt == "json" or json_out or State.json:
+        typer.echo(result.to_json_text())
+    else:
+        typer.echo(result.to_markdown(), nl=False)
+    raise typer.Exit(0 if result.equivalent else 1)
+
+
+@app.command("report")
+def report_cmd(
+    results: Annotated[Path, typer.Argument(help="a results folder written by backtest", show_default=False)],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="the HTML file")] = None,
+    spec: Annotated[Optional[Path], typer.Option("--spec", help="the strategy spec, for the explain appendix")] = None,
+) -> None:
+    """Render a results folder as one self-contained HTML report (opens offline)."""
+    if not (results / "metrics.json").is_file():
+        usage_error(f"'{results}' is not a results folder (no metrics.json)", "run tradespec backtest --out DIR first")
+    result = api.read_results(results)
+    path = api.html_report(result, output or results / "report.html", spec=spec)
+    typer.echo(f"wrote {path}")
 
 
 data_app = typer.Typer(no_args_is_help=True, help="Bars files: quality checks.")
