@@ -13,14 +13,17 @@ TNorm = Literal["minimum", "algebraic_product", "bounded_difference", "drastic_p
 SNorm = Literal["maximum", "algebraic_sum", "bounded_sum", "drastic_sum", "einstein_sum",
                 "hamacher_sum", "nilpotent_maximum", "normalized_sum", "unbounded_sum"]
 Activation = Literal["general", "first", "last", "highest", "lowest", "proportional", "threshold"]
+Comparator = Literal["<", "<=", "==", "!=", ">=", ">"]
 Defuzzifier = Literal["centroid", "bisector", "mean_of_maximum", "smallest_of_maximum",
                       "largest_of_maximum", "weighted_average", "weighted_sum"]
 
 
 class Variable(Model):
     range: tuple[float, float]
-    terms: dict[Name, Formula] = Field(description="term name -> membership function call, e.g. triangle(0, 50, 100)")
+    terms: dict[Name, Formula] = Field(default_factory=dict, description="term name -> membership function call, "
+                                       "e.g. triangle(0, 50, 100); an input read only by linear terms may have none")
     description: str = ""
+    lock_range: bool = Field(False, description="clip input values to the range before evaluation")
 
     @model_validator(mode="after")
     def _range_ordered(self) -> "Variable":
@@ -28,9 +31,6 @@ class Variable(Model):
         if lo >= hi:
             raise SpecValueError(f"range [{lo:g}, {hi:g}] must be [low, high] with low < high", ("range",),
                                  hint=f"write [{hi:g}, {lo:g}]" if lo > hi else "make the range wider than one point")
-        if not self.terms:
-            raise SpecValueError("a variable needs at least one term", ("terms",),
-                                 hint="add e.g. 'low: triangle(0, 0, 50)'")
         return self
 
 
@@ -42,6 +42,13 @@ class OutputVariable(Variable):
     resolution: int = Field(1000, ge=2, le=1_000_000)
     aggregation: SNorm | None = None
 
+    @model_validator(mode="after")
+    def _has_terms(self) -> "OutputVariable":
+        if not self.terms:
+            raise SpecValueError("an output variable needs at least one term", ("terms",),
+                                 hint="add e.g. 'low: triangle(0, 0, 50)'")
+        return self
+
 
 class RuleBlock(Model):
     name: Name = "rules"
@@ -49,8 +56,24 @@ class RuleBlock(Model):
     disjunction: SNorm | None = None
     implication: TNorm | None = None
     activation: Activation = "general"
-    activation_threshold: float | None = Field(None, description="for activation: threshold or first/last/highest/lowest counts")
+    activation_rules: int | None = Field(None, ge=1, description="first/last/highest/lowest: how many rules may "
+                                         "trigger (default 1)")
+    activation_threshold: float | None = Field(None, description="threshold: the degree compared with; "
+                                               "first/last: the least degree that triggers (default 0)")
+    activation_comparator: Comparator | None = Field(None, description="threshold: how a rule's degree is "
+                                                     "compared with the threshold (default >)")
     rules: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _activation_options(self) -> "RuleBlock":
+        uses = {"activation_rules": ("first", "last", "highest", "lowest"),
+                "activation_threshold": ("first", "last", "threshold"),
+                "activation_comparator": ("threshold",)}
+        for name, kinds in uses.items():
+            if getattr(self, name) is not None and self.activation not in kinds:
+                raise SpecValueError(f"'{name}' does not apply to activation '{self.activation}'", (name,),
+                                     at_key=True, hint=f"it applies to activation {' or '.join(kinds)}")
+        return self
 
 
 class Fuzzy(Model):
