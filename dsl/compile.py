@@ -214,16 +214,21 @@ def _canonical_doc(doc, cs: CheckedStrategy | None, fz) -> dict[str, Any]:
     """A document as data, formulas replaced by their canonical text (formatting never counts)."""
     data = doc.model.model_dump(mode="json")
     if cs is not None:
-        data["signals"] = {k: v.to_text() for k, v in cs.signals.items()}
+        from dsl.english import canonical_formula
+
+        def text(e: ast.Expr) -> str:  # calls bound and named: sma(close, 20) == sma(close, period=20)
+            return canonical_formula(e, lambda n: n in COLUMNS or n in cs.signals)
+
+        data["signals"] = {k: text(v) for k, v in cs.signals.items()}
         for section, exprs in (("entry", cs.entry), ("exit", cs.exit)):
             for side, e in exprs.items():
-                data[section][side] = e.to_text()
+                data[section][side] = text(e)
         for k, e in cs.stops.items():
-            data["stops"][k] = e.to_text()
+            data["stops"][k] = text(e)
         if cs.slippage is not None:
-            data["execution"]["slippage"] = cs.slippage.to_text()
+            data["execution"]["slippage"] = text(cs.slippage)
         for k, e in cs.sizing_inputs.items():
-            data["sizing"]["inputs"][k] = e.to_text()
+            data["sizing"]["inputs"][k] = text(e)
         data["params"] = {k: {**data["params"][k], "value": v} for k, v in cs.params.items()}
     if fz is not None:
         for (var, term), call in fz.terms.items():
