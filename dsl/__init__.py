@@ -116,3 +116,17 @@ def diff_specs(old, new, context=None):
     from dsl import diff as _diff
 
     return _diff.diff_paths(old, new, context)
+
+
+def fuzzy_engine_data(checked_fuzzy) -> dict:
+    """A checked fuzzy rule base as its engine description (plain data for library.fuzzy)."""
+    from dsl.fuzzy_compile import build_engine
+
+    return build_engine(checked_fuzzy)
+
+
+def import_fll(text: str, name: str, file: str = "<fll>") -> str:
+    """fuzzylite FLL text -> a ``kind: fuzzy`` YAML document (DslError naming the FLL line)."""
+    from dsl.fll import fll_to_yaml
+
+    return fll_to_yaml(text, name, file=file)

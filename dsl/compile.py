@@ -356,7 +356,10 @@ def compile_strategy(project: Project, name: str) -> Graph:
         fz_doc = ws.get("fuzzy", s.sizing.rulebase)
         used.append(fz_doc)
         fz = project.fuzzies[fz_doc.name]
-        fuzzy_plan = _canonical_doc(fz_doc, None, fz)
+        from dsl.fuzzy_compile import build_engine
+
+        out_name = s.sizing.output or next(iter(fz_doc.model.outputs))
+        fuzzy_plan = {"rulebase": fz_doc.name, "output": out_name, "engine": build_engine(fz)}
     instruments = []
     for inst in uni.model.instruments:
         d = inst.model_dump(mode="json")

@@ -297,3 +297,45 @@ def read_results(results_dir: str | Path):
     from interpreter.report import read_result
 
     return read_result(results_dir)
+
+
+def fuzzy_engine(spec: str | Path, *, target: str | None = None) -> dict[str, Any]:
+    """A fuzzy rule base document compiled to its engine description (plain data)."""
+    from dsl.errors import Diagnostic, DslError
+
+    spec = Path(spec)
+    if not spec.is_file():
+        raise DslError([Diagnostic("E108", f"no such spec file: '{spec}'", None)])
+    analysis = dsl.analyze([_relative(spec)])  # a rule base refers to nothing: the file is its workspace
+    if not analysis.ok:
+        raise DslError(analysis.errors, analysis.sources)
+    own = [d for d in analysis.documents if Path(d.file).resolve() == spec.resolve() and d.kind == "fuzzy"]
+    if target is not None:
+        own = [d for d in own if d.name == target]
+    if len(own) != 1:
+        raise DslError([Diagnostic("E401", f"'{spec}' must define exactly one fuzzy rule base (found {len(own)})",
+                                   None, "pass --target NAME")])
+    return dsl.fuzzy_engine_data(analysis.project.fuzzies[own[0].name])
+
+
+def fuzzy_import(fll_path: str | Path, name: str | None = None) -> str:
+    """fuzzylite FLL text -> a ``kind: fuzzy`` YAML document."""
+    p = Path(fll_path)
+    return dsl.import_fll(p.read_text(encoding="utf-8"), name or p.stem.replace("-", "_"), file=str(p))
+
+
+def fuzzy_eval(spec: str | Path, rows, *, target: str | None = None):
+    """Evaluate a rule base on rows (a DataFrame, or a dict of input -> value for one row)."""
+    import pandas as pd
+
+    from interpreter.fuzzy_tools import evaluate
+
+    frame = pd.DataFrame([rows]) if isinstance(rows, dict) else rows
+    return evaluate(fuzzy_engine(spec, target=target), frame)
+
+
+def fuzzy_plot(spec: str | Path, inputs: dict[str, float] | None = None, *, target: str | None = None) -> str:
+    """An SVG picture of every variable's membership functions (inputs marked if given)."""
+    from interpreter.fuzzy_tools import plot_svg
+
+    return plot_svg(fuzzy_engine(spec, target=target), inputs)

@@ -353,6 +353,98 @@ def report_cmd(
     typer.echo(f"wrote {path}")
 
 
+fuzzy_app = typer.Typer(no_args_is_help=True, help="Fuzzy rule bases: import, evaluate, picture.")
+app.add_typer(fuzzy_app, name="fuzzy")
+
+
+def _inputs(items: list[str] | None) -> dict[str, float]:
+    out = {}
+    for item in items or []:
+        k, sep, v = item.partition("=")
+        try:
+            if not sep or not k:
+                raise ValueError
+            out[k.strip()] = float(v)
+        except ValueError:
+            usage_error(f"--input '{item}' is not NAME=NUMBER", "e.g. --input rsi=25")
+    return out
+
+
+@fuzzy_app.command("import")
+def fuzzy_import_cmd(
+    fll: Annotated[Path, typer.Argument(help="a fuzzylite .fll file", show_default=False)],
+    name: Annotated[Optional[str], typer.Option("--name", help="document name (default: the file name)")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="write the YAML here")] = None,
+) -> None:
+    """Convert a fuzzylite FLL engine into a tradespec fuzzy document."""
+    if not fll.is_file():
+        usage_error(f"no such file: '{fll}'")
+    text = api.fuzzy_import(fll, name)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+@fuzzy_app.command("eval")
+def fuzzy_eval_cmd(
+    spec: Annotated[Path, typer.Argument(help="a fuzzy rule base spec file", show_default=False)],
+    inp: Annotated[Optional[list[str]], typer.Option("--input", "-i", help="NAME=VALUE (repeat per input)")] = None,
+    inputs_file: Annotated[Optional[Path], typer.Option("--inputs", help="CSV of input rows, evaluated in order")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="CSV of outputs (with --inputs)")] = None,
+    target: TargetOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Outputs and each rule's activation degree, for one input row or a CSV of rows."""
+    import pandas as pd
+
+    if inputs_file is not None:
+        if not inputs_file.is_file():
+            usage_error(f"no such file: '{inputs_file}'")
+        rows = pd.read_csv(inputs_file)
+    elif inp:
+        rows = pd.DataFrame([_inputs(inp)])
+    else:
+        usage_error("give --input NAME=VALUE (one per input) or --inputs FILE.csv")
+    try:
+        out, act, rules = api.fuzzy_eval(spec, rows, target=target)
+    except KeyError as exc:
+        usage_error(str(exc.args[0]))
+    if output is not None:
+        from interpreter.results import write_csv
+
+        write_csv(pd.concat([out, act.add_prefix("rule: ")], axis=1), output)
+        typer.echo(f"wrote {len(out)} rows to {output}")
+        return
+    if json_out or State.json:
+        typer.echo(json.dumps({"outputs": out.to_dict("records"), "rules": rules,
+                               "activation": act.to_numpy().tolist()}, indent=2, default=str))
+        return
+    from interpreter.fuzzy_tools import render_eval
+
+    typer.echo(render_eval(out, act, rules), nl=False)
+
+
+@fuzzy_app.command("plot")
+def fuzzy_plot_cmd(
+    spec: Annotated[Path, typer.Argument(help="a fuzzy rule base spec file", show_default=False)],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="an .svg file")] = None,
+    inp: Annotated[Optional[list[str]], typer.Option("--input", "-i", help="NAME=VALUE to mark")] = None,
+    target: TargetOpt = None,
+) -> None:
+    """Draw every variable's membership functions as SVG."""
+    if output is not None and output.suffix.lower() != ".svg":
+        usage_error(f"-o must be an .svg file, not '{output.name}'",
+                    "tradespec draws SVG; open it in a browser or convert it with any SVG tool")
+    svg = api.fuzzy_plot(spec, _inputs(inp), target=target)
+    if output is None:
+        typer.echo(svg, nl=False)
+    else:
+        output.write_text(svg, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
 data_app = typer.Typer(no_args_is_help=True, help="Bars files: quality checks.")
 app.add_typer(data_app, name="data")
 
@@ -423,7 +515,7 @@ def _guard(fn):
     return wrapper
 
 
-for _typer in (app, library_app, data_app):
+for _typer in (app, library_app, data_app, fuzzy_app):
     for _info in _typer.registered_commands:
         _info.callback = _guard(_info.callback)
 

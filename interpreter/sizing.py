@@ -13,6 +13,8 @@ fractional units. Methods:
 * ``percent_equity`` — percent * equity / price.
 * ``vol_target`` — equity * min(target / realized_vol, max_leverage) / price, with the
   annualised realized volatility of the decision bar (NaN volatility sizes to zero).
+* ``fuzzy`` — the rule base's output on the decision bar (0..1 by the rule base's range)
+  times ``max_percent`` of equity / price; NaN (no rule fired and no default) sizes to zero.
 * ``all_in`` — as many units as cash buys after commission (the peer convention:
   floor(cash / (price * (1 + commission))) for a pure percentage commission).
 """
@@ -37,7 +39,8 @@ class Sizer:
         self.fractional = bool(self.spec.get("fractional", False))
         #: notional / equity an entry may reach: 1 unless the method says otherwise
         self.leverage = {"vol_target": float(self.spec.get("max_leverage", 1.0)),
-                         "percent_equity": max(1.0, float(self.spec.get("percent", 1.0)))}.get(self.method, 1.0)
+                         "percent_equity": max(1.0, float(self.spec.get("percent", 1.0))),
+                         "fuzzy": max(1.0, float(self.spec.get("max_percent", 1.0)))}.get(self.method, 1.0)
 
     def round(self, units: float) -> float:
         """Round toward zero to whole lots (or keep fractional units)."""
@@ -61,6 +64,11 @@ class Sizer:
                 return 0.0, HoldReason.SIZED_TO_ZERO
             lev = min(float(sp["target"]) / vol, float(sp["max_leverage"]))
             raw = equity * lev / price
+        elif self.method == "fuzzy":
+            size = float(eng.m.sizing_series["fuzzy"][order.decided])
+            if math.isnan(size) or size <= 0:
+                return 0.0, HoldReason.SIZED_TO_ZERO
+            raw = size * float(sp["max_percent"]) * equity / price
         elif self.method == "all_in":
             return self._all_in(eng, price)
         else:

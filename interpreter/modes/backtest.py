@@ -47,6 +47,12 @@ def build_market(graph: Graph, bars: LoadedBars, values: dict[str, Any]) -> Mark
     vol = graph.output("sizing.vol")
     if vol is not None:
         sizing_series["vol"] = as_array(graph, values, vol.id, n)
+    if plan.get("fuzzy"):
+        from interpreter.fuzzy_sizing import FuzzySizer
+
+        fz = FuzzySizer(plan["fuzzy"])
+        inputs = {name: as_array(graph, values, graph.output(f"sizing.input.{name}").id, n) for name in fz.input_names}
+        sizing_series["fuzzy"] = fz.batch(inputs)
     return Market(bars.ts, bars.open, bars.high, bars.low, bars.close, entry, exit_, exit_root, stop_dist, slip,
                   values, sizing_series)
 
@@ -60,10 +66,6 @@ def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, 
     ``Result.write_decisions``).
     """
     plan = graph.plan
-    if plan["sizing"]["method"] == "fuzzy":
-        raise DslError([Diagnostic("U101", f"strategy '{plan['name']}' sizes with a fuzzy rule base, which this "
-                                   "version of the backtest engine cannot evaluate yet", None,
-                                   "use percent_equity or vol_target sizing for now")])
     bars = bars or load_run_data(graph, data, start=start, end=end, policy=policy, columns=columns)
     prim_id = primary_id(plan)
     prim = bars[prim_id]

@@ -48,6 +48,8 @@ class GrowingMarket:
             elif node.vtype != "Multi":
                 self._vals[node.id] = np.zeros(capacity, dtype=bool if node.vtype == "BoolSeries" else np.float64)
         self._roles = {role: nid for role, nid in graph.outputs}
+        if plan.get("fuzzy"):  # the rule base's output per bar, computed by the session
+            self._vals["__fuzzy__"] = np.zeros(capacity, dtype=np.float64)
         self._stops = {k: spec["node"] for k, spec in plan["stops"].items() if spec["mode"] == "distance"}
         self._slip = plan["slippage"].get("node") if plan["slippage"]["mode"] == "distance" else None
         self._bind()
@@ -81,6 +83,8 @@ class GrowingMarket:
         self.slip = arr(self._slip) if self._slip else None
         vol = self._roles.get("sizing.vol")
         self.sizing_series = {"vol": arr(vol)} if vol else {}
+        if "__fuzzy__" in self._vals:
+            self.sizing_series["fuzzy"] = self._vals["__fuzzy__"]
 
     @property
     def n(self) -> int:
@@ -249,6 +253,12 @@ class PaperSession:
             else:
                 self.inputs.append((node.key, col, None))
         self.skipped = 0
+        self.fuzzy = None
+        if plan.get("fuzzy"):
+            from interpreter.fuzzy_sizing import FuzzySizer
+
+            self.fuzzy = FuzzySizer(plan["fuzzy"])
+            self.fuzzy_inputs = {name: graph.output(f"sizing.input.{name}").id for name in self.fuzzy.input_names}
 
     def on_bar(self, bar: Bar) -> int | None:
         if bar.instrument not in (None, self.primary):
@@ -271,6 +281,8 @@ class PaperSession:
             else:
                 inputs[key] = src.value(col)
         values = self.stream.step(inputs)
+        if self.fuzzy is not None:
+            values["__fuzzy__"] = self.fuzzy.one({k: values[nid] for k, nid in self.fuzzy_inputs.items()})
         t = self.market.append(bar, values)
         eng = self.engine
         if len(eng.hold) < self.market._cap:
