@@ -339,3 +339,65 @@ def fuzzy_plot(spec: str | Path, inputs: dict[str, float] | None = None, *, targ
     from interpreter.fuzzy_tools import plot_svg
 
     return plot_svg(fuzzy_engine(spec, target=target), inputs)
+
+
+def paper_session(spec: str | Path, journal: str | Path, *, feed=None, speed: float = 0.0, policy: str = "fail",
+                  key_file: str | Path | None = None, fsync: str = "bar", params: dict[str, float] | None = None,
+                  target: str | None = None, columns: dict[str, str] | None = None, on_bar=None,
+                  stop_after: int | None = None):
+    """A journaled paper session (starts, or resumes a crashed one); the Result when the feed ends.
+
+    The journal key comes from ``key_file`` or the environment variable TRADESPEC_JOURNAL_KEY.
+    """
+    from dsl.errors import Diagnostic, DslError
+    from interpreter import journal as jn
+    from interpreter.modes.live import run_journaled
+
+    loaded = jn.load_key(key_file)
+    if loaded is None:
+        raise DslError([Diagnostic("U101", "paper mode needs a journal key", None,
+                                   f"set {jn.ENV_KEY}=<secret> or pass --key-file FILE; the journal records "
+                                   "only the key's id")])
+    key, key_id = loaded
+    graph = compile_spec(spec, target=target, params=params)
+    return run_journaled(graph, journal, key, key_id, feed=feed, speed=speed, policy=policy, columns=columns,
+                         fsync=fsync, spec=str(_relative(Path(spec))), version=__version__, on_bar=on_bar,
+                         stop_after=stop_after)
+
+
+def journal_verify(path: str | Path, key_file: str | Path | None = None):
+    """Check a journal's MAC chain: the first edited, deleted, reordered or truncated line."""
+    from interpreter import journal as jn
+
+    loaded = jn.load_key(key_file)
+    return jn.verify(path, loaded[0] if loaded else None)
+
+
+def replay(journal: str | Path, *, spec: str | Path | None = None, key_file: str | Path | None = None,
+           results: bool = False):
+    """Re-run a journal's bars: ``spec=None`` verifies against the recorded spec (ReplayReport);
+    a new ``spec`` returns the what-if rows (bars whose decision would differ)."""
+    from dsl.errors import Diagnostic, DslError
+    from interpreter import journal as jn
+    from interpreter.modes import replay as rp
+
+    loaded = jn.load_key(key_file)
+    if loaded is None:
+        raise DslError([Diagnostic("U101", "replay needs the journal key to trust the journal", None,
+                                   f"set {jn.ENV_KEY} or pass --key-file")])
+    rec, read = rp.read_recorded(journal, loaded[0])
+    if read.problem is not None:
+        raise DslError([Diagnostic("U101", f"journal problem: {read.problem}", None,
+                                   "run `tradespec journal verify` for details")])
+    if spec is None:
+        recorded_spec = rec.header.get("spec")
+        if not recorded_spec or not Path(recorded_spec).is_file():
+            raise DslError([Diagnostic("E108", f"the journal's spec '{recorded_spec}' is not here", None,
+                                       "run from the folder the session ran in, or pass --spec")])
+        graph = compile_spec(recorded_spec, params=rec.header.get("params") or None)
+        report = rp.verify_replay(graph, rec)
+        if results:
+            return report, rp.replay_result(graph, rec)
+        return report
+    graph = compile_spec(spec)
+    return rp.what_if(graph, rec)

@@ -353,6 +353,117 @@ def report_cmd(
     typer.echo(f"wrote {path}")
 
 
+@app.command("paper")
+def paper_cmd(
+    spec: Spec,
+    journal: Annotated[Path, typer.Option("--journal", help="the session journal (created, or resumed)")],
+    feed: Annotated[Optional[str], typer.Option("--feed", help="bars file (CSV/Parquet) or - for JSON lines "
+                                                "on standard input (default: the universe's file)")] = None,
+    tail: Annotated[Optional[Path], typer.Option("--tail", help="follow a growing CSV file")] = None,
+    speed: Annotated[float, typer.Option("--speed", help="0 = as fast as possible, 60 = 60x real time")] = 0.0,
+    key_file: Annotated[Optional[Path], typer.Option("--key-file", help="journal key (else TRADESPEC_JOURNAL_KEY)")] = None,
+    fsync: Annotated[str, typer.Option("--fsync", help="always, bar or never")] = "bar",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="results folder at the end")] = None,
+    policy: PolicyOpt = "fail",
+    param: ParamOpt = None,
+    target: TargetOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run a strategy bar by bar with a journal; restarting with the same journal resumes it."""
+    import sys
+
+    from interpreter import feeds as fd
+
+    if fsync not in ("always", "bar", "never"):
+        usage_error(f"--fsync must be always, bar or never, not '{fsync}'")
+    if speed < 0:
+        usage_error("--speed must be 0 or more")
+    src = fd.TailFeed(tail) if tail is not None else feed
+    as_json = json_out or State.json
+    tty = sys.stderr.isatty()
+
+    def status(session, t):
+        eng = session.engine
+        close = float(session.market.close[t])
+        row = {"bar": t, "time": str(session.market.ts[t]), "units": eng.units,
+               "equity": round(eng.cash + eng.units * close, 2), "severity": eng.gate.overall() if eng.gate.active
+               else "GREEN", "trades": len(eng.trades)}
+        if as_json:
+            from interpreter.results import iso
+
+            row["time"] = iso(int(session.market.ts[t]))
+            typer.echo(json.dumps(row, sort_keys=True))
+        elif tty:
+            from interpreter.results import iso
+
+            sys.stderr.write(f"\r{iso(int(session.market.ts[t]))}  pos {eng.units:g}  equity {row['equity']:,.2f}  "
+                             f"{row['severity']}  trades {row['trades']}   ")
+            sys.stderr.flush()
+
+    result = api.paper_session(spec, journal, feed=src, speed=speed, policy=_policy(policy), key_file=key_file,
+                               fsync=fsync, params=_params(param), target=target, on_bar=status)
+    if tty and not as_json:
+        sys.stderr.write("\n")
+    folder = out or Path("results") / (result.target.split(".", 1)[1] + "_paper")
+    written = result.write(folder)
+    if as_json:
+        doc = result.metrics_document()
+        doc["files"] = [str(p) for p in written]
+        doc["journal"] = str(journal)
+        typer.echo(json.dumps(doc, sort_keys=True))
+        return
+    typer.echo(result.summary())
+    typer.echo(f"wrote {', '.join(p.name for p in written)} to {folder}; journal {journal}")
+
+
+journal_app = typer.Typer(no_args_is_help=True, help="Session journals: verify.")
+app.add_typer(journal_app, name="journal")
+
+
+@journal_app.command("verify")
+def journal_verify_cmd(
+    path: Annotated[Path, typer.Argument(help="a journal file", show_default=False)],
+    key_file: Annotated[Optional[Path], typer.Option("--key-file", help="journal key (else TRADESPEC_JOURNAL_KEY)")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check the MAC chain; report the first edited, deleted, reordered or truncated line.
+    Exit 0 verified, 1 a problem found, 2 no key (verification impossible)."""
+    if not path.is_file():
+        usage_error(f"no such file: '{path}'")
+    report = api.journal_verify(path, key_file)
+    typer.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True) if (json_out or State.json) else report.render())
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("replay")
+def replay_cmd(
+    journal: Annotated[Path, typer.Argument(help="a journal file", show_default=False)],
+    verify: Annotated[bool, typer.Option("--verify", help="confirm every recorded decision (the default)")] = True,
+    spec: Annotated[Optional[Path], typer.Option("--spec", help="what-if: run the recorded bars through this spec")] = None,
+    key_file: Annotated[Optional[Path], typer.Option("--key-file", help="journal key (else TRADESPEC_JOURNAL_KEY)")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="also write the replayed results here")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Re-run a journal's bars: prove the same decisions come out, or show what a new spec changes."""
+    if not journal.is_file():
+        usage_error(f"no such file: '{journal}'")
+    if out_dir is not None and spec is None:
+        out, result = api.replay(journal, key_file=key_file, results=True)
+        result.write(out_dir)
+    else:
+        out = api.replay(journal, spec=spec, key_file=key_file)
+    if spec is not None:
+        from interpreter.modes.replay import render_what_if
+
+        if json_out or State.json:
+            typer.echo(json.dumps(out, indent=2, sort_keys=True))
+        else:
+            typer.echo(render_what_if(out), nl=False)
+        raise typer.Exit(0 if not out else 1)
+    typer.echo(json.dumps(out.to_dict(), indent=2, sort_keys=True) if (json_out or State.json) else out.render())
+    raise typer.Exit(0 if out.identical else 1)
+
+
 fuzzy_app = typer.Typer(no_args_is_help=True, help="Fuzzy rule bases: import, evaluate, picture.")
 app.add_typer(fuzzy_app, name="fuzzy")
 
@@ -515,7 +626,7 @@ def _guard(fn):
     return wrapper
 
 
-for _typer in (app, library_app, data_app, fuzzy_app):
+for _typer in (app, library_app, data_app, fuzzy_app, journal_app):
     for _info in _typer.registered_commands:
         _info.callback = _guard(_info.callback)
 

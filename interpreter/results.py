@@ -67,6 +67,11 @@ class Result:
 
     def write(self, out_dir: str | Path) -> list[Path]:
         out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            from dsl.errors import Diagnostic, DslError
+
+            raise DslError([Diagnostic("U101", f"cannot write results to '{out}': it is a file, not a folder", None,
+                                       "pass --out with a folder path")])
         out.mkdir(parents=True, exist_ok=True)
         paths = []
         p = out / "metrics.json"
@@ -255,6 +260,9 @@ def build(target: str, fingerprint: str, mode: str, instrument: str, ts: np.ndar
     codes, n = np.unique(hold[hold > 0], return_counts=True)
     for c, k in zip(codes.tolist(), n.tolist()):
         counts[HoldReason(c).label] = int(k)
+    from interpreter.decisions import DecisionLog
+
+    log = engine.log if isinstance(engine.log, DecisionLog) else None
     gate = engine.gate
     ev = [e for e in gate.events if e["type"] == "risk_event"]
     risk_events = pd.DataFrame({
@@ -281,7 +289,7 @@ def build(target: str, fingerprint: str, mode: str, instrument: str, ts: np.ndar
             "halted": gate.halted or None, "severity_changes": len(tl)}
     return Result(target, fingerprint, mode, instrument, metrics, trades_df, fills_df, equity_df,
                   dict(sorted(counts.items())), data, settings, notes, hold, risk_events, severity_df,
-                  risk, dict(engine.hold_detail), engine.log, ts, _conditions(engine) if engine.log else {})
+                  risk, dict(engine.hold_detail), log, ts, _conditions(engine) if log is not None else {})
 
 
 def _conditions(engine) -> dict[str, np.ndarray]:
@@ -291,10 +299,11 @@ def _conditions(engine) -> dict[str, np.ndarray]:
     for name, nid in engine.signal_ids:
         v = engine.m.values.get(nid)
         if v is not None and not isinstance(v, tuple):
-            out[f"signal.{name}"] = np.broadcast_to(np.asarray(v), (n,))
+            a = np.asarray(v)
+            out[f"signal.{name}"] = a[:n] if a.ndim else np.broadcast_to(a, (n,))
     for side, arr in engine.m.entry.items():
-        out[f"entry.{side}"] = arr
+        out[f"entry.{side}"] = arr[:n]
     for side, arr in engine.m.exit.items():
         if arr is not None:
-            out[f"exit.{side}"] = arr
+            out[f"exit.{side}"] = arr[:n]
     return out

@@ -202,10 +202,15 @@ class ArrivalCheck:
         elif bar.high < max(bar.open, bar.close) or bar.low > min(bar.open, bar.close):
             problem = ("D109", "high/low does not contain open/close")
         if problem is None:
-            gap = self.last_ts is not None and bar.ts - self.last_ts > self.tf_ns
-            if gap:
-                missing = (bar.ts - self.last_ts) // self.tf_ns - 1
-                self.findings.append({"code": "D110", "where": bar.where, "ts": bar.ts, "missing_bars": int(missing)})
+            gap = False
+            if self.last_ts is not None and bar.ts - self.last_ts > self.tf_ns:
+                from interpreter.quality import find_gaps, format_timeframe
+
+                _, missing = find_gaps(np.array([self.last_ts, bar.ts], dtype=np.int64), format_timeframe(self.tf_ns))
+                gap = bool(missing[1] > 0)  # the loader's rule: weekends are no gap for daily bars
+                if gap:
+                    self.findings.append({"code": "D110", "where": bar.where, "ts": bar.ts,
+                                          "missing_bars": int(missing[1])})
             self.last_ts = bar.ts
             return "D110" if gap else None
         code, text = problem
