@@ -23,6 +23,7 @@ the limit; the timeline records every change, with the bar it happened on.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,7 @@ class RiskGate:
         self.peak = self.capital
         self.halted: str = ""  # "" | "until_reset" | "forever"
         self.blocked: dict[str, str] = {}  # limit key -> "until_reset"
-        self.orders: list[int] = []  # decision bars of submitted orders
+        self.orders: deque[int] = deque()  # decision bars of recent orders (the rate-limit window)
         self.orders_today = 0
         self.losses_in_row = 0
         self.paused = False
@@ -117,6 +118,11 @@ class RiskGate:
         self.value: dict[str, float] = {k: 0.0 for k in self.limits}
         self.timeline: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
+        codes = {"max_daily_loss": 0, "max_drawdown": 1, "max_gross_exposure": 2, "max_exposure": 2,
+                 "max_net_exposure": 3}
+        self._marks = [(lim, codes[lim.name]) for lim in self.limits.values() if lim.name in codes]
+        self._last_equity: float | None = None
+        self._reset_since_mark = True
         names = {lim.name for lim in self.limits.values()}
         #: the engine must look at every bar close while a position is open
         self.monitors = bool(names & set(CONTINUOUS))
@@ -157,6 +163,7 @@ class RiskGate:
         return (int(self.market.ts[t]) - self.offset) // DAY_NS
 
     def _reset(self, bar: int, equity: float) -> None:
+        self._reset_since_mark = True
         self.day_start_equity = equity
         self.orders_today = 0
         lifted = sorted(k for k, how in self.blocked.items() if how == "until_reset")
@@ -194,30 +201,46 @@ class RiskGate:
 
     # ------------------------------------------------------------ on each bar close
     def mark(self, t: int, equity: float, gross: float, net: float) -> str | None:
-        """Mark-to-market at bar t's close; returns "flatten" when positions must close."""
-        self.peak = max(self.peak, equity)
+        """Mark-to-market at bar t's close; returns "flatten" when positions must close.
+
+        When flat with the same equity as at the last mark and no reset since, nothing can
+        change: the mark is skipped (the result is the same, per-bar or event-skipping)."""
+        if gross == 0.0 and equity == self._last_equity and not self._reset_since_mark:
+            return None
+        self._last_equity = equity
+        self._reset_since_mark = False
+        if equity > self.peak:
+            self.peak = equity
         flatten = None
-        for lim in self.limits.values():
-            if lim.name == "max_daily_loss":
+        warn = self.warn_at
+        state, utils, values = self.state, self.util, self.value
+        for lim, code in self._marks:
+            thr = lim.threshold
+            if code == 0:
                 loss = self.day_start_equity - equity
                 value = loss / self.day_start_equity if lim.unit == "pct" else loss
-                util = value / lim.threshold if lim.threshold > 0 else (math.inf if value > 0 else 0.0)
-            elif lim.name == "max_drawdown":
+                util = value / thr if thr > 0 else (math.inf if value > 0 else 0.0)
+            elif code == 1:
                 value = 1.0 - equity / self.peak if self.peak > 0 else 0.0
-                util = value / lim.threshold if lim.threshold > 0 else (math.inf if value > 0 else 0.0)
-            elif lim.name in ("max_gross_exposure", "max_exposure"):
+                util = value / thr if thr > 0 else (math.inf if value > 0 else 0.0)
+            elif code == 2:
                 value = gross / equity if equity > 0 else math.inf
-                util = value / lim.threshold if lim.threshold > 0 else math.inf
-            elif lim.name == "max_net_exposure":
-                value = abs(net) / equity if equity > 0 else math.inf
-                util = value / lim.threshold if lim.threshold > 0 else math.inf
+                util = value / thr if thr > 0 else math.inf
             else:
-                continue
-            before = self.state[lim.key]
-            self.value[lim.key] = value
-            sev = self._set(lim, t, max(util, 0.0))
-            if sev == RED and before != RED and lim.name in ("max_daily_loss", "max_drawdown"):
-                flatten = self._breach(lim, t, value) or flatten
+                value = abs(net) / equity if equity > 0 else math.inf
+                util = value / thr if thr > 0 else math.inf
+            if util < 0.0:
+                util = 0.0
+            key = lim.key
+            values[key] = value
+            utils[key] = util
+            sev = RED if util >= 1.0 else YELLOW if util >= warn else GREEN
+            before = state[key]
+            if sev != before:
+                self.timeline.append({"bar": t, "limit": key, "from": before, "to": sev, "utilization": _j(util)})
+                state[key] = sev
+                if sev == RED and code <= 1:
+                    flatten = self._breach(lim, t, value) or flatten
         return flatten
 
     def _breach(self, lim: Limit, t: int, value: float) -> str | None:
@@ -309,10 +332,14 @@ class RiskGate:
     def _in_window(self, lim: Limit, t: int) -> int:
         if lim.bars is not None:
             lo = t - lim.bars
-            return sum(1 for b in self.orders if b > lo)
+            while self.orders and self.orders[0] <= lo:  # older than any window still to ask about
+                self.orders.popleft()
+            return len(self.orders)
         ts = self.market.ts
         horizon = int(ts[t]) - int((lim.seconds or 0) * 1e9)
-        return sum(1 for b in self.orders if int(ts[b]) > horizon)
+        while self.orders and int(ts[self.orders[0]]) <= horizon:
+            self.orders.popleft()
+        return len(self.orders)
 
     # ------------------------------------------------------------ when an entry is sized
     def check_order(self, t: int, units: float, price: float, equity: float, gross_now: float,
@@ -385,13 +412,11 @@ class RiskGate:
 
     # ------------------------------------------------------------ bookkeeping
     def on_order(self, t: int) -> None:
-        self.orders.append(t)
+        if self._find("rate_limit"):
+            self.orders.append(t)
         self.orders_today += 1
         for lim in self._find("max_orders_per_day"):
             self._set(lim, t, self.orders_today / lim.threshold if lim.threshold > 0 else math.inf)
-        horizon = max((lim.bars or 0) for lim in self._find("rate_limit")) if self._find("rate_limit") else 0
-        if len(self.orders) > 4096 and horizon:  # keep the window list short on long runs
-            self.orders = [b for b in self.orders if b > t - 4 * horizon]
 
     def on_trade_closed(self, pnl: float, exit_bar: int) -> None:
         if pnl < 0:

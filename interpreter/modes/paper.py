@@ -193,7 +193,7 @@ class ArrivalCheck:
             problem = ("D104", "bar is older than the previous one (out of order)")
         elif self.last_ts is not None and bar.ts == self.last_ts:
             problem = ("D105", "duplicate timestamp")
-        elif any(math.isnan(x) for x in (bar.open, bar.high, bar.low, bar.close)):
+        elif bar.open != bar.open or bar.high != bar.high or bar.low != bar.low or bar.close != bar.close:
             problem = ("D106", "missing value (NaN)")
         elif min(bar.open, bar.high, bar.low, bar.close) <= 0:
             problem = ("D107", "non-positive price")
