@@ -16,6 +16,8 @@ _PREC = {"ifelse": 1, "or": 2, "and": 3, "not": 4, "cmp": 5, "+": 6, "-": 6, "*"
 
 
 def _fmt_num(v: float) -> str:
+    if v != v or v in (float("inf"), float("-inf")):
+        return repr(float(v))
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     return repr(float(v))

@@ -61,6 +61,7 @@ class CheckedStrategy:
     slippage: ast.Expr | None = None
     sizing_inputs: dict[str, ast.Expr] = field(default_factory=dict)
     used_signals: set[str] = field(default_factory=set)
+    fuzzy_calls: set[str] = field(default_factory=set)  # rule bases called from formulas
 
     @property
     def name(self) -> str:
@@ -263,8 +264,41 @@ class _StrategyChecker:
                        f"({', '.join(self.out.params) or 'none'}) and columns ({', '.join(COLUMNS)})")
         return Typed(VType.SERIES, bad=True)
 
+    def _fuzzy_call(self, n: ast.Call, doc: SpecDoc) -> Typed:
+        """``rulebase(input=formula, ...)``: a rule base's output as a series (kwargs only)."""
+        fz = doc.model
+        names = list(fz.inputs)
+        for a in n.args:
+            self.infer(a)
+            self.diags.add("E503", f"rule base '{fz.name}' takes its inputs by name", a.span,
+                           f"write {fz.name}({', '.join(f'{x}=...' for x in names)})")
+        trade = False
+        given = set()
+        for k in n.kwargs:
+            t = self.infer(k.value)
+            trade |= t.trade
+            if k.name not in names:
+                self.diags.add("E506", f"rule base '{fz.name}' has no input '{k.name}'", k.span,
+                               did_you_mean(k.name, names) or f"its inputs: {', '.join(names)}")
+            elif not t.bad and t.vtype not in NUMERIC:
+                self.diags.add("E504", f"input '{k.name}' of rule base '{fz.name}' must be a number, but "
+                               f"'{k.value.to_text()}' is {_TYPE_WORDS[t.vtype]}", k.value.span,
+                               "compare it into a number, e.g. '1 if cond else 0'")
+            given.add(k.name)
+        missing = [x for x in names if x not in given]
+        if missing:
+            self.diags.add("E503", f"rule base '{fz.name}' needs input(s) {', '.join(missing)}", n.span,
+                           f"write {fz.name}({', '.join(f'{x}=...' for x in names)})")
+        if trade:
+            self.diags.add("E515", f"rule base '{fz.name}' keeps state across bars, so it cannot read trade state",
+                           n.span, "feed it market data only")
+        self.out.fuzzy_calls.add(fz.name)
+        return Typed(VType.MULTI if len(fz.outputs) > 1 else VType.SERIES, trade)
+
     def _call(self, n: ast.Call) -> Typed:
         entry = REGISTRY.get(n.func)
+        if entry is None and self.ws.get("fuzzy", n.func) is not None:
+            return self._fuzzy_call(n, self.ws.get("fuzzy", n.func))
         if entry is None:
             hint = did_you_mean(n.func, REGISTRY.names())
             hint = (hint + " " if hint else "") + "see `tradespec library list`"
@@ -324,6 +358,13 @@ class _StrategyChecker:
         return [(b.params[k], v) for k, v in b.args.items() if k not in b.implicit]
 
     def _field(self, n: ast.Field) -> Typed:
+        if isinstance(n.base, ast.Call) and n.base.func not in REGISTRY and self.ws.get("fuzzy", n.base.func):
+            t = self.infer(n.base)
+            outs = list(self.ws.get("fuzzy", n.base.func).model.outputs)
+            if n.name not in outs:
+                self.diags.add("E512", f"rule base '{n.base.func}' has no output '{n.name}'", _field_span(n),
+                               did_you_mean(n.name, outs) or f"outputs: {', '.join(outs)}")
+            return Typed(VType.SERIES, t.trade)
         if isinstance(n.base, ast.Call) and n.base.func not in REGISTRY:
             return Typed(VType.SERIES, self.infer(n.base).trade, bad=True)  # E501 already says it
         if not isinstance(n.base, ast.Call) or not REGISTRY[n.base.func].outputs:

@@ -34,7 +34,9 @@ from library.types import VType
 
 
 class _Builder:
-    def __init__(self, cs: CheckedStrategy, bpy: float) -> None:
+    def __init__(self, cs: CheckedStrategy, bpy: float, project: Project | None = None) -> None:
+        self.project = project
+        self.fuzzy_engines: dict[str, Any] = {}
         self.cs = cs
         self.bpy = bpy
         self.nodes: list[Node] = []
@@ -92,7 +94,23 @@ class _Builder:
             return self.make("trade", (), (("name", n.name),), "Series", 0, n.name, n.span, trade=True)
         raise AssertionError(f"unresolved name {n.name!r} survived checking")
 
+    def _fuzzy(self, n: ast.Call) -> Node:
+        from dsl.fuzzy_compile import build_engine
+
+        checked = self.project.fuzzies[n.func]
+        model = checked.doc.model
+        if n.func not in self.fuzzy_engines:
+            self.fuzzy_engines[n.func] = build_engine(checked)
+        given = {k.name: k.value for k in n.kwargs}
+        args = tuple(self.expr(given[name]) for name in model.inputs)
+        outs = tuple(model.outputs)
+        key = f"{n.func}({', '.join(f'{name}={a.key}' for name, a in zip(model.inputs, args))})"
+        vtype = "Multi" if len(outs) > 1 else "Series"
+        return self.make("fuzzy", args, (("rulebase", n.func), ("outputs", outs)), vtype, 0, key, n.span)
+
     def _call(self, n: ast.Call) -> Node:
+        if n.func not in REGISTRY and self.project is not None and n.func in self.project.fuzzies:
+            return self._fuzzy(n)
         entry = REGISTRY[n.func]
         b = bind_call(entry, n, lambda name: name in COLUMNS or name in self.cs.signals)
         args: list[Node] = []
@@ -130,7 +148,7 @@ class _Builder:
 
     def _field(self, n: ast.Field) -> Node:
         base = self.expr(n.base)
-        outs = REGISTRY[base.attr("func")].outputs
+        outs = base.attr("outputs") if base.op == "fuzzy" else REGISTRY[base.attr("func")].outputs
         return self.make("field", (base,), (("name", n.name), ("index", outs.index(n.name))), "Series", 0,
                          f"{base.key}.{n.name}", n.span)
 
@@ -315,7 +333,7 @@ def compile_strategy(project: Project, name: str) -> Graph:
     cs = project.strategies[name]
     s = cs.doc.model
     bpy = bars_per_year(s.timeframe)
-    b = _Builder(cs, bpy)
+    b = _Builder(cs, bpy, project)
     outputs: list[tuple[str, str]] = []
     for sig in s.signals:
         outputs.append((f"signal.{sig}", b.signal(sig).id))
@@ -352,6 +370,8 @@ def compile_strategy(project: Project, name: str) -> Graph:
         used.extend(chain)
     fuzzy_plan = None
     fz = None
+    for rulebase in sorted(cs.fuzzy_calls):
+        used.append(ws.get("fuzzy", rulebase))
     if s.sizing.method == "fuzzy":
         fz_doc = ws.get("fuzzy", s.sizing.rulebase)
         used.append(fz_doc)
@@ -386,11 +406,13 @@ def compile_strategy(project: Project, name: str) -> Graph:
         "risk_profile_name": s.risk_profile,
         "risk": risk_limits(risk) if risk else None,
         "fuzzy": fuzzy_plan,
+        "fuzzy_calls": dict(sorted(b.fuzzy_engines.items())),
     }
     canon = {}
+    used = list({d.ref: d for d in used}.values())
     for doc in used:
-        canon[f"{doc.kind}.{doc.name}"] = _canonical_doc(doc, cs if doc is cs.doc else None,
-                                                         fz if fz is not None and doc.kind == "fuzzy" else None)
+        checked_fz = project.fuzzies.get(doc.name) if doc.kind == "fuzzy" else None
+        canon[f"{doc.kind}.{doc.name}"] = _canonical_doc(doc, cs if doc is cs.doc else None, checked_fz)
     fp = fingerprint({"schema": 1, "target": f"strategy.{name}", "documents": canon})
     documents = tuple(sorted((f"{d.kind}.{d.name}", d.file, d.sha256) for d in used))
     return Graph(f"strategy.{name}", nodes, tuple(outputs), plan, fp, documents)

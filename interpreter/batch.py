@@ -38,6 +38,14 @@ def eval_node(node: Node, graph: Graph, values: dict[str, Any], n: int, inputs: 
         entry = REGISTRY[node.attr("func")]
         series = [_full(a, n, graph.node(aid).vtype) for a, aid in zip(args, node.args)]
         return entry.batch(*series, **dict(node.attr("consts")))
+    if op == "fuzzy":
+        from library.fuzzy import Engine, Evaluator, State
+
+        engine = Engine.from_data(graph.plan["fuzzy_calls"][node.attr("rulebase")])
+        inputs = {v.name: _full(a, n, "Series") for v, a in zip(engine.inputs, args)}
+        res = Evaluator(engine).evaluate(inputs, State())
+        outs = tuple(np.asarray(res.outputs[o], dtype=np.float64) for o in node.attr("outputs"))
+        return outs if len(outs) > 1 else outs[0]
     if op == "field":
         return args[0][node.attr("index")]
     if op == "lag":

@@ -25,6 +25,9 @@ class StreamEvaluator:
                 self.states[node.id] = REGISTRY[node.attr("func")].stream(**dict(node.attr("consts")))
             elif node.op == "lag":
                 self.states[node.id] = deque(maxlen=node.attr("bars") + 1)
+            elif node.op == "fuzzy":
+                self.states[node.id] = _FuzzyState(graph.plan["fuzzy_calls"][node.attr("rulebase")],
+                                                   node.attr("outputs"))
         self.values: dict[str, Any] = {}
 
     def step(self, inputs: dict[str, float]) -> dict[str, Any]:
@@ -41,7 +44,7 @@ class StreamEvaluator:
         if op == "const":
             return node.attr("value")
         args = [v[a] for a in node.args]
-        if op == "call":
+        if op == "call" or op == "fuzzy":
             return self.states[node.id].update(*args)
         if op == "field":
             return args[0][node.attr("index")]
@@ -52,6 +55,24 @@ class StreamEvaluator:
                 return False if node.vtype == "BoolSeries" else math.nan
             return buf[0]
         return eval_scalar(node, args)
+
+
+class _FuzzyState:
+    """A rule base called from a formula, one bar at a time (lock_previous carries over)."""
+
+    def __init__(self, engine_data: dict, outputs: tuple[str, ...]) -> None:
+        from library.fuzzy import Engine, Evaluator, State
+
+        engine = Engine.from_data(engine_data)
+        self.names = [v.name for v in engine.inputs]
+        self.evaluator = Evaluator(engine)
+        self.state = State()
+        self.outputs = outputs
+
+    def update(self, *values: float) -> Any:
+        d = self.evaluator.evaluate_one({k: float(v) for k, v in zip(self.names, values)}, self.state)
+        outs = tuple(math.nan if d.outputs[o] is None else float(d.outputs[o]) for o in self.outputs)
+        return outs if len(outs) > 1 else outs[0]
 
 
 def eval_scalar(node: Node, args: list[Any]) -> Any:
