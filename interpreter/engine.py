@@ -88,8 +88,33 @@ class Trade:
     anchor_upto: int = 0
 
 
+class Book:
+    """Cash, shared by every instrument a strategy trades (one instrument: its own book)."""
+
+    def __init__(self, capital: float) -> None:
+        self.cash = capital
+        self.engines: list["Engine"] = []
+
+    def others(self, eng: "Engine") -> tuple[float, float, int]:
+        """(value, gross) of the other instruments' positions at their last closes, and how
+        many instruments hold or are about to hold a position (pending entries count)."""
+        value = gross = 0.0
+        busy = 0
+        for e in self.engines:
+            if e is eng:
+                continue
+            if e.units:
+                v = e.units * e.last_close
+                value += v
+                gross += abs(v)
+            if e.trade is not None or any(o.action == "entry" for o in e.pending):
+                busy += 1
+        return value, gross, busy
+
+
 class Engine:
-    def __init__(self, graph: Graph, market: Market, plan: dict[str, Any], log: DecisionLog | None = None) -> None:
+    def __init__(self, graph: Graph, market: Market, plan: dict[str, Any], log: DecisionLog | None = None,
+                 book: Book | None = None, gate: RiskGate | None = None, gidx: np.ndarray | None = None) -> None:
         self.graph = graph
         self.m = market
         self.plan = plan
@@ -98,8 +123,12 @@ class Engine:
         self.fill_on_close = plan["execution"]["fill"] == "close"
         self.warmup = graph.warmup
         self.stops = plan["stops"]
-        self.cash = float(plan["capital"])
+        self.book = book if book is not None else Book(float(plan["capital"]))
+        self.book.engines.append(self)
+        self.multi = book is not None  # several instruments share the book and the risk gate
+        self.gidx = gidx  # local bar -> the shared timeline's index (several instruments)
         self.units = 0.0
+        self.last_close = math.nan
         self.trade: Trade | None = None
         self.pending: list[Order] = []
         self.events: list[tuple[int, float, float]] = []  # (bar, cash after, units after)
@@ -109,8 +138,27 @@ class Engine:
         self.hold_detail: dict[int, list[tuple[str, str]]] = {}  # bar -> [(reason, detail)], primary first
         self.sides = [s for s in ("long", "short") if s in market.entry]
         self.log = log
-        self.gate = RiskGate(plan.get("risk"), market, float(plan["capital"]), log)
+        self.gate = gate if gate is not None else RiskGate(plan.get("risk"), market, float(plan["capital"]), log)
         self.signal_ids = [(role[len("signal."):], nid) for role, nid in graph.outputs if role.startswith("signal.")]
+
+    @property
+    def cash(self) -> float:
+        return self.book.cash
+
+    @cash.setter
+    def cash(self, value: float) -> None:
+        self.book.cash = value
+
+    def _g(self, t: int) -> int:
+        """The risk gate's bar index for local bar t."""
+        return t if self.gidx is None else int(self.gidx[t])
+
+    def equity_with(self, price: float) -> float:
+        """Equity with this instrument marked at ``price`` (others at their last closes)."""
+        if self.multi:
+            value, _, _ = self.book.others(self)
+            return self.cash + value + self.units * price
+        return self.cash + self.units * price
 
     # ------------------------------------------------------------ modes
     def run_all(self) -> None:
@@ -171,17 +219,23 @@ class Engine:
         gate = self.gate
         if gate.active:
             gate.roll(t, self._equity_at)
+        self.open_phase(t)
+        if gate.monitors:
+            value = self.units * float(m.close[t])
+            if gate.mark(t, self.cash + value, abs(value), value) == "flatten" and self.trade is not None:
+                self._flatten(t)
+        self._decide(t)
+
+    def open_phase(self, t: int) -> None:
+        """Bar t up to its close: fills at the open, then stops."""
+        m = self.m
+        self.last_close = float(m.close[t])
         if self.pending and self.pending[0].bar == t:
             orders, self.pending = self.pending, []
             for o in orders:
                 self._execute(o, t, float(m.open[t]))
         if self.trade is not None:
             self._check_stops(t)
-        if gate.monitors:
-            value = self.units * float(m.close[t])
-            if gate.mark(t, self.cash + value, abs(value), value) == "flatten" and self.trade is not None:
-                self._flatten(t)
-        self._decide(t)
 
     def _equity_at(self, bar: int) -> float:
         """Equity marked at bar's close with the current position (valid across skipped bars)."""
@@ -192,7 +246,7 @@ class Engine:
         if self.pending and any(o.action == "exit" for o in self.pending):
             return
         reason = "risk"
-        self.gate.on_order(t)
+        self.gate.on_order(self._g(t))
         side = -self.trade.side
         if self.fill_on_close:
             self._execute(Order(t, t, side, "exit", reason), t, float(self.m.close[t]))
@@ -250,7 +304,7 @@ class Engine:
                 self._log_signal(t, entries, exiting)
             if exiting:
                 side = -self.trade.side
-                self.gate.on_order(t)
+                self.gate.on_order(self._g(t))
                 if self.log is not None:
                     self.log.add("order", t, {"action": "exit", "side": "sell" if side < 0 else "buy",
                                               "reason": "signal", "fill_bar": t if self.fill_on_close else t + 1})
@@ -286,7 +340,9 @@ class Engine:
         """Ask the risk gate about an entry decided on bar t; records the hold if refused."""
         if not self.gate.gates_decisions:
             return False
-        failed = self.gate.check_decision(t, open_positions)
+        if self.multi:
+            open_positions = self.book.others(self)[2]
+        failed = self.gate.check_decision(self._g(t), open_positions)
         if not failed:
             return False
         first = failed[0]
@@ -294,7 +350,7 @@ class Engine:
         return True
 
     def _queue_entry(self, t: int, side: int, name: str) -> None:
-        self.gate.on_order(t)
+        self.gate.on_order(self._g(t))
         if self.log is not None:
             self.log.add("order", t, {"action": "entry", "side": "buy" if side > 0 else "sell",
                                       "reason": f"entry.{name}", "fill_bar": t if self.fill_on_close else t + 1})
@@ -320,8 +376,9 @@ class Engine:
         units = o.side * units
         if self.gate.active:
             value = self.units * price
-            units, acted = self.gate.check_order(t, units, price, self.cash + value, abs(value), value,
-                                                 self.sizer.round)
+            others, gross_others = self.book.others(self)[:2] if self.multi else (0.0, 0.0)
+            units, acted = self.gate.check_order(self._g(t), units, price, self.cash + others + value,
+                                                 gross_others + abs(value), others + value, self.sizer.round)
             if units == 0.0:
                 first = acted[0]
                 self._held(o.decided, first.reason, first.detail, [(c.reason.label, c.detail) for c in acted[1:]])
@@ -354,7 +411,7 @@ class Engine:
             self.log.add("fill", t, {"action": "exit", "reason": reason, "units": -units, "price": price,
                                      "commission": fee, "cash_after": self.cash, "pnl": pnl})
         if self.gate.active:
-            self.gate.on_trade_closed(pnl, t)
+            self.gate.on_trade_closed(pnl, self._g(t))
         self.trades.append({
             "side": "long" if tr.side > 0 else "short",
             "entry_bar": tr.entry_bar, "exit_bar": t,

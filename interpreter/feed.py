@@ -32,6 +32,13 @@ def instruments(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return plan["universe"]["instruments"]
 
 
+def run_ids(plan: dict[str, Any]) -> list[str]:
+    """The instruments a strategy trades: its ``instrument``, or every member of its universe."""
+    if plan.get("instrument"):
+        return [plan["instrument"]]
+    return [i["id"] for i in instruments(plan)]
+
+
 def primary_id(plan: dict[str, Any]) -> str:
     insts = instruments(plan)
     if plan.get("instrument"):
@@ -58,7 +65,8 @@ def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, st
     strategy's and reading them bar by bar would look ahead.
     """
     plan = graph.plan
-    prim = primary_id(plan)
+    runs = run_ids(plan)
+    prim = runs[0]
     by_id = {i["id"]: i for i in instruments(plan)}
     data = dict(data or {})
     unknown = sorted(set(data) - set(by_id))
@@ -66,7 +74,7 @@ def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, st
         raise _fail(f"--data names instrument(s) {unknown} not in universe '{plan['universe']['name']}'",
                     f"instruments: {', '.join(sorted(by_id))}")
     out: dict[str, LoadedBars] = {}
-    for inst_id in sorted({prim} | needed_instruments(graph)):
+    for inst_id in sorted(set(runs) | needed_instruments(graph)):
         spec = by_id[inst_id]
         path = data.get(inst_id, spec["data_file"])
         mapping = dict(spec.get("columns") or {})
@@ -76,7 +84,7 @@ def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, st
                                  policy=policy, start=start, end=end)
     tf_ns = int(round(plan["timeframe_seconds"] * NS))
     for inst_id, other in list(out.items()):
-        if inst_id == prim or not other.timeframe or _tf_ns(other.timeframe) == tf_ns:
+        if inst_id in runs or not other.timeframe or _tf_ns(other.timeframe) == tf_ns:
             continue
         if _tf_ns(other.timeframe) < tf_ns and tf_ns % _tf_ns(other.timeframe) == 0:
             out[inst_id] = resample(other, plan["timeframe"])
@@ -85,15 +93,16 @@ def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, st
                         f"'{plan['name']}' trades {plan['timeframe']} bars; a coarser bar closes later than "
                         f"the strategy's, so reading it bar by bar would look ahead",
                         f"give '{inst_id}' data at {plan['timeframe']} or finer")
-    bars = out[prim]
-    if bars.timeframe and _tf_ns(bars.timeframe) != tf_ns:
-        if _tf_ns(bars.timeframe) < tf_ns and tf_ns % _tf_ns(bars.timeframe) == 0:
-            out[prim] = resample(bars, plan["timeframe"])
-        else:
-            raise _fail(f"data for '{prim}' has {bars.timeframe} bars but strategy '{plan['name']}' "
-                        f"trades {plan['timeframe']} bars", "use data at the strategy's timeframe or finer")
-    if len(out[prim]) == 0:
-        raise _fail(f"no bars for '{prim}' in the selected period", "widen --from/--to")
+    for run in runs:
+        bars = out[run]
+        if bars.timeframe and _tf_ns(bars.timeframe) != tf_ns:
+            if _tf_ns(bars.timeframe) < tf_ns and tf_ns % _tf_ns(bars.timeframe) == 0:
+                out[run] = resample(bars, plan["timeframe"])
+            else:
+                raise _fail(f"data for '{run}' has {bars.timeframe} bars but strategy '{plan['name']}' "
+                            f"trades {plan['timeframe']} bars", "use data at the strategy's timeframe or finer")
+        if len(out[run]) == 0:
+            raise _fail(f"no bars for '{run}' in the selected period", "widen --from/--to")
     return out
 
 
@@ -103,10 +112,10 @@ def _tf_ns(tf: str) -> int:
     return parse_timeframe(tf)
 
 
-def market_inputs(graph: Graph, bars: dict[str, LoadedBars]) -> dict[str, np.ndarray]:
-    """Input node key -> float64 array aligned to the primary instrument's bars."""
+def market_inputs(graph: Graph, bars: dict[str, LoadedBars], primary: str | None = None) -> dict[str, np.ndarray]:
+    """Input node key -> float64 array aligned to the (given, else the) primary instrument's bars."""
     plan = graph.plan
-    prim = bars[primary_id(plan)]
+    prim = bars[primary or primary_id(plan)]
     tf_ns = int(round(plan["timeframe_seconds"] * NS))
     out: dict[str, np.ndarray] = {}
     for node in graph.nodes:

@@ -59,6 +59,8 @@ class Result:
             "metrics": self.metrics,
             "hold_reasons": self.holds,
             "hold_reasons_by_strategy": {self.target.split(".", 1)[-1]: self.holds},
+            **({"hold_reasons_by_instrument": self.holds_by_instrument}
+               if getattr(self, "holds_by_instrument", None) else {}),
             "risk": self.risk,
             "data": self.data,
             "settings": self.settings,
@@ -99,6 +101,8 @@ class Result:
         """Everything the run knows about one bar: signals, conditions, decision and reasons."""
         if self.ts is None or len(self.ts) == 0:
             raise ValueError("no bars in this result")
+        if self.hold_bars is None:
+            raise ValueError("--why explains single-instrument runs; pick one with 'instrument:' in the strategy")
         stamp = pd.Timestamp(when)
         stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
         ns = stamp.value

@@ -48,7 +48,7 @@ class Sizer:
 
     def units_for(self, eng: "Engine", order: "Order", price: float) -> tuple[float, HoldReason]:
         """Unsigned units for an entry at ``price`` (0 with the reason when none)."""
-        equity = eng.cash + eng.units * price
+        equity = eng.equity_with(price)
         sp = self.spec
         if price <= 0 or math.isnan(price):
             return 0.0, HoldReason.SIZED_TO_ZERO

@@ -15,7 +15,7 @@ from interpreter.batch import as_array, evaluate
 from interpreter.data import LoadedBars
 from interpreter.decisions import DecisionLog
 from interpreter.engine import Engine, Market
-from interpreter.feed import load_run_data, market_inputs, primary_id
+from interpreter.feed import load_run_data, market_inputs, primary_id, run_ids
 
 
 def build_market(graph: Graph, bars: LoadedBars, values: dict[str, Any]) -> Market:
@@ -67,6 +67,10 @@ def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, 
     """
     plan = graph.plan
     bars = bars or load_run_data(graph, data, start=start, end=end, policy=policy, columns=columns)
+    if len(run_ids(plan)) > 1:
+        from interpreter.multi import run_multi
+
+        return run_multi(graph, bars, log=DecisionLog(graph.fingerprint) if log else None, policy=policy)
     prim_id = primary_id(plan)
     prim = bars[prim_id]
     n = len(prim)

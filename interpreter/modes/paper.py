@@ -322,6 +322,12 @@ def open_session(graph: Graph, feed, *, speed: float = 0.0, policy: str = "fail"
 
     refuse_research(graph)
     plan = graph.plan
+    from interpreter.feed import run_ids
+
+    if len(run_ids(plan)) > 1:
+        raise DslError([Diagnostic("U101", f"strategy '{plan['name']}' trades several instruments; paper mode "
+                                   "runs one instrument per session in this version", None,
+                                   "add 'instrument: <id>' to the strategy for a paper session")])
     prim = primary_id(plan)
     by_id = {i["id"]: i for i in instruments(plan)}
     spec = by_id[prim]

@@ -13,7 +13,7 @@ import pytest
 
 import interpreter as ts
 from interpreter.batch import as_array, evaluate
-from interpreter.feed import load_run_data, market_inputs, primary_id
+from interpreter.feed import load_run_data, market_inputs, run_ids
 from interpreter.stream import StreamEvaluator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,8 +25,9 @@ def test_stream_equals_batch(spec, monkeypatch):
     monkeypatch.chdir(ROOT)
     graph = ts.compile_spec(spec.relative_to(ROOT))
     bars = load_run_data(graph)
-    n = len(bars[primary_id(graph.plan)])
-    inputs = market_inputs(graph, bars)
+    first = run_ids(graph.plan)[0]
+    n = len(bars[first])
+    inputs = market_inputs(graph, bars, first)
     batch = evaluate(graph, inputs, n)
     stream = StreamEvaluator(graph)
     nodes = [nd for nd in graph.nodes if not nd.trade and nd.vtype != "Multi"]

@@ -23,6 +23,10 @@ def test_paper_equals_backtest_byte_for_byte(spec, tmp_path, monkeypatch):
         with pytest.raises(DslError, match="research"):
             ts.paper(graph)
         return
+    if not graph.plan.get("instrument") and len(graph.plan["universe"]["instruments"]) > 1:
+        with pytest.raises(DslError, match="several instruments"):
+            ts.paper(graph)
+        return
     back = ts.backtest(graph).write(tmp_path / "backtest")
     paper = ts.paper(graph).write(tmp_path / "paper")
     assert [p.name for p in back] == [p.name for p in paper]

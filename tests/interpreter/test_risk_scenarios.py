@@ -8,6 +8,7 @@ bar 24 is the first bar of the second day and the default ``00:00 UTC`` reset fa
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from conftest import T, flat, write_case
 
@@ -259,3 +260,40 @@ risk_profile: p
     res = run(write_case(tmp_path, rows, body, timeframe=H, freq=H))
     assert res.fills.iloc[0]["units"] == -40
     assert events(res) == [(T(2, H), "portfolio.max_net_exposure", "reduce")]
+
+
+def test_max_open_positions_across_instruments(tmp_path):
+    """Two instruments sharing one book: with max_open_positions 1, the second entry waits."""
+    from conftest import write_bars
+
+    import interpreter as ts
+
+    a = signals(flat(12, 100.0), {1: 1, 5: 2})     # a: entry decided bar 1, exit decided bar 5
+    b = signals(flat(12, 50.0), {1: 1, 3: 1, 7: 1})  # b: wants in on bars 1 and 3 (a is open), then 7
+    write_bars(tmp_path / "a.csv", a, H)
+    write_bars(tmp_path / "b.csv", b, H)
+    spec = tmp_path / "s.yaml"
+    spec.write_text("""kind: strategy
+name: pair
+universe: two
+timeframe: 1h
+capital: 20000
+entry: {long: volume == 1}
+exit: {long: volume == 2}
+sizing: {method: fixed_units, units: 10}
+risk_profile: p
+---
+kind: universe
+name: two
+instruments:
+  - {id: a, symbol: A, data: a.csv, timeframe: 1h}
+  - {id: b, symbol: B, data: b.csv, timeframe: 1h}
+""" + profile("  portfolio: {max_open_positions: 1}"))
+    res = ts.backtest(spec)
+    entries = res.fills[res.fills["action"] == "entry"]
+    assert list(zip(entries["instrument"], entries["time"])) == [("a", T(2, H)), ("b", T(8, H))]
+    assert res.holds == {"risk_limit": 2}
+    assert res.holds_by_instrument == {"a": {}, "b": {"risk_limit": 2}}
+    assert set(res.trades["instrument"]) == {"a", "b"}
+    # the shared equity curve marks both instruments
+    assert (res.equity["equity"].iloc[-1] - 20000) == pytest.approx(res.trades["pnl"].sum())

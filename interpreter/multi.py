@@ -1,0 +1,179 @@
+"""A strategy over every instrument of its universe: one engine per instrument, one book.
+
+Each instrument has its own graph values (the strategy's formulas evaluated on its bars),
+its own position, stops and pending orders; the instruments share the cash (``Book``) and
+the risk gate, so portfolio limits — gross and net exposure, open positions, daily loss,
+drawdown — see the whole portfolio. The shared timeline is the union of the instruments'
+bar times; at each time, in universe order:
+
+1. the daily reset (risk gate);
+2. each instrument with a bar at that time: fills at its open, then its stops;
+3. the portfolio is marked (every instrument at its last close) and the loss limits act;
+4. each instrument with a bar: its decisions at the close (entries ask the gate, which
+   counts positions and pending entries across instruments).
+
+Every time of the shared timeline is processed (no event skipping), so backtest and paper
+orders are the same by construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dsl.graph import Graph
+from interpreter import metrics as metrics_mod
+from interpreter import results
+from interpreter.batch import evaluate
+from interpreter.data import LoadedBars
+from interpreter.engine import Book, Engine
+from interpreter.feed import market_inputs, run_ids
+from interpreter.reasons import HoldReason
+from interpreter.risk import RiskGate
+
+
+class Timeline:
+    def __init__(self, ts: np.ndarray) -> None:
+        self.ts = ts
+
+    @property
+    def n(self) -> int:
+        return len(self.ts)
+
+
+def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: str = "fail") -> results.Result:
+    from interpreter.modes.backtest import build_market, data_rows
+
+    plan = graph.plan
+    ids = run_ids(plan)
+    timeline = Timeline(np.unique(np.concatenate([bars[i].ts for i in ids])))
+    capital = float(plan["capital"])
+    gate = RiskGate(plan.get("risk"), timeline, capital, log)
+    book = Book(capital)
+    engines: list[tuple[str, Engine]] = []
+    for inst in ids:
+        b = bars[inst]
+        values = evaluate(graph, market_inputs(graph, bars, inst), len(b))
+        market = build_market(graph, b, values)
+        gidx = np.searchsorted(timeline.ts, b.ts)
+        engines.append((inst, Engine(graph, market, plan, log, book=book, gate=gate, gidx=gidx)))
+    n = timeline.n
+    eq = np.empty(n)
+    cash = np.empty(n)
+    gross_arr = np.empty(n)
+    # which local bar each instrument has at each shared time (-1: none)
+    local = []
+    for _, eng in engines:
+        row = np.full(n, -1, dtype=np.int64)
+        row[eng.gidx] = np.arange(len(eng.gidx))
+        local.append(row.tolist())
+
+    def equity_at(g: int) -> float:
+        return float(eq[g]) if g >= 0 else capital
+
+    for g in range(n):
+        if gate.active:
+            gate.roll(g, equity_at)
+        active = [(eng, local[k][g]) for k, (_, eng) in enumerate(engines) if local[k][g] >= 0]
+        for eng, t in active:
+            eng.open_phase(t)
+        value = gross = 0.0
+        for _, eng in engines:
+            if eng.units:
+                v = eng.units * eng.last_close
+                value += v
+                gross += abs(v)
+        equity = book.cash + value
+        if gate.monitors and gate.mark(g, equity, gross, value) == "flatten":
+            for k, (_, eng) in enumerate(engines):
+                if eng.trade is not None:
+                    last = local[k][g] if local[k][g] >= 0 else int(np.searchsorted(eng.gidx, g, side="right") - 1)
+                    eng._flatten(last)
+        for eng, t in active:
+            eng._decide(t)
+        eq[g], cash[g], gross_arr[g] = equity, book.cash, gross
+    for _, eng in engines:
+        eng.finalize()
+    return build(graph, engines, timeline, eq, cash, gross_arr, gate, data_rows(bars, ids[0]), policy)
+
+
+def build(graph: Graph, engines: list[tuple[str, Engine]], timeline: Timeline, eq: np.ndarray, cash: np.ndarray,
+          gross: np.ndarray, gate: RiskGate, rows: list[dict[str, Any]], policy: str) -> results.Result:
+    plan = graph.plan
+    fp12 = graph.fingerprint[:12]
+    trades, fills, holds = [], [], {}
+    hold_by_inst: dict[str, dict[str, int]] = {}
+    for inst, eng in engines:
+        times = results.utc_times(eng.m.ts)
+        rows_t = list(eng.trades)
+        if eng.open_trade_row() is not None:
+            rows_t.append(eng.open_trade_row())
+        for r in rows_t:
+            trades.append({"instrument": inst, **r, "entry_time": times[r["entry_bar"]],
+                           "exit_time": times[r["exit_bar"]] if r["exit_bar"] is not None else pd.NaT})
+        for f in eng.fills:
+            fills.append({"instrument": inst, **f, "time": times[f["bar"]], "decided_time": times[f["decided_bar"]]})
+        hold = eng.hold[:eng.m.n]
+        codes, counts = np.unique(hold[hold > 0], return_counts=True)
+        per = {HoldReason(c).label: int(k) for c, k in zip(codes.tolist(), counts.tolist())}
+        hold_by_inst[inst] = dict(sorted(per.items()))
+        for k, v in per.items():
+            holds[k] = holds.get(k, 0) + v
+    order = {inst: i for i, (inst, _) in enumerate(engines)}
+    trades.sort(key=lambda r: (r["entry_time"], order[r["instrument"]]))
+    fills.sort(key=lambda r: (r["time"], order[r["instrument"]]))
+    trades_df = pd.DataFrame([{
+        "trade": i, "instrument": r["instrument"], "side": r["side"], "entry_time": r["entry_time"],
+        "entry_price": r["entry_price"], "units": r["units"], "exit_time": r["exit_time"],
+        "exit_price": r["exit_price"], "commission": r["commission"], "slippage": r["slippage"], "pnl": r["pnl"],
+        "return": r["return"], "bars_held": r["bars_held"], "exit_reason": r["exit_reason"]}
+        for i, r in enumerate(trades, 1)],
+        columns=["trade", "instrument", *results.TRADE_COLUMNS[1:]])
+    trades_df["exit_price"] = trades_df["exit_price"].astype(float)
+    trades_df["fingerprint"] = fp12
+    fills_df = pd.DataFrame([{
+        "time": r["time"], "instrument": r["instrument"], "decided_time": r["decided_time"], "action": r["action"],
+        "reason": r["reason"], "units": r["units"], "price": r["price"], "reference_price": r["reference_price"],
+        "commission": r["commission"], "cash_after": r["cash_after"]} for r in fills],
+        columns=["time", "instrument", "decided_time", "action", "reason", "units", "price", "reference_price",
+                 "commission", "cash_after"])
+    fills_df["fingerprint"] = fp12
+    times = results.utc_times(timeline.ts)
+    equity_df = pd.DataFrame({"time": times, "gross": gross, "cash": cash, "equity": eq})
+    equity_df["fingerprint"] = fp12
+    all_trades = [dict(r) for r in trades]
+    metrics = metrics_mod.compute(eq, gross, timeline.ts, float(plan["capital"]), float(plan["bars_per_year"]),
+                                  all_trades, [dict(f) for f in fills])
+    ev = [e for e in gate.events if e["type"] == "risk_event"]
+    risk_events = pd.DataFrame({
+        "time": times[np.array([e["bar"] for e in ev], dtype=np.int64)], "limit": [e["limit"] for e in ev],
+        "value": [e["value"] for e in ev], "threshold": [float(e["threshold"]) for e in ev],
+        "severity": [e["severity"] for e in ev], "action": [e["action"] for e in ev]},
+        columns=["time", "limit", "value", "threshold", "severity", "action"])
+    risk_events["fingerprint"] = fp12
+    tl = gate.timeline
+    severity_df = pd.DataFrame({
+        "time": times[np.array([x["bar"] for x in tl], dtype=np.int64)], "limit": [x["limit"] for x in tl],
+        "from": [x["from"] for x in tl], "to": [x["to"] for x in tl], "utilization": [x["utilization"] for x in tl]},
+        columns=["time", "limit", "from", "to", "utilization"])
+    severity_df["fingerprint"] = fp12
+    by_limit: dict[str, int] = {}
+    for e in ev:
+        by_limit[e["limit"]] = by_limit.get(e["limit"], 0) + 1
+    ranks = {"GREEN": 0, "YELLOW": 1, "RED": 2}
+    risk = {"profile": gate.name, "events": len(ev), "by_limit": dict(sorted(by_limit.items())),
+            "final_severity": gate.overall(),
+            "worst_severity": max((x["to"] for x in tl), key=ranks.__getitem__, default="GREEN"),
+            "halted": gate.halted or None, "severity_changes": len(tl)}
+    notes = [] if plan.get("risk_profile_name") else [
+        "no risk profile: the run is limited only by its sizing (the documented default)"]
+    settings = {"params": plan["params"], "timeframe": plan["timeframe"], "capital": plan["capital"],
+                "fill": plan["execution"]["fill"], "warmup_bars": graph.warmup, "policy": policy,
+                "instruments": [inst for inst, _ in engines]}
+    res = results.Result(graph.target, graph.fingerprint, "backtest", ",".join(i for i, _ in engines), metrics,
+                         trades_df, fills_df, equity_df, dict(sorted(holds.items())), rows, settings, notes, None,
+                         risk_events, severity_df, risk, {}, None, timeline.ts, {})
+    res.holds_by_instrument = hold_by_inst
+    return res
