@@ -67,6 +67,9 @@ class Analysis:
     def ok(self) -> bool:
         return not any(d.is_error for d in self.diagnostics)
 
+    def workspace_has(self, kind: str, name: str) -> bool:
+        return any(d.kind == kind and d.name == name for d in self.documents)
+
     @property
     def notes(self) -> list[str]:
         """Facts a reviewer should see that are not problems (e.g. strategies without limits)."""
@@ -130,3 +133,17 @@ def import_fll(text: str, name: str, file: str = "<fll>") -> str:
     from dsl.fll import fll_to_yaml
 
     return fll_to_yaml(text, name, file=file)
+
+
+def compile_plan(project, name: str):
+    """A checked schedule compiled into its slots' graphs and the plan (``PlanGraph``)."""
+    from dsl.compile_schedule import compile_schedule
+
+    return compile_schedule(project, name)
+
+
+def compile_target(project, name: str):
+    """A strategy's Graph."""
+    from dsl.compile import compile_project
+
+    return compile_project(project, name)

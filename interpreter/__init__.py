@@ -117,11 +117,10 @@ def _relative(path: Path) -> Path:
 
 def compile_spec(spec: str | Path, *, target: str | None = None, workspace: list[str | Path] | None = None,
                  params: dict[str, float] | None = None):
-    """Check ``spec`` with its workspace and compile its strategy into a Graph.
+    """Check ``spec`` with its workspace and compile its strategy (a Graph) or schedule (a PlanGraph).
 
     Raises ``DslError`` (with sources, for rendering) on any spec error.
     """
-    from dsl.compile import compile_project
     from dsl.errors import Diagnostic, DslError, did_you_mean
 
     spec = Path(spec)
@@ -133,14 +132,23 @@ def compile_spec(spec: str | Path, *, target: str | None = None, workspace: list
     pre = dsl.analyze(paths)
     if not pre.ok:
         raise DslError(pre.errors, pre.sources)
-    in_file = [d for d in pre.documents if Path(d.file).resolve() == spec.resolve() and d.kind == "strategy"]
+    in_file = [d for d in pre.documents if Path(d.file).resolve() == spec.resolve()
+               and d.kind in ("strategy", "schedule")]
+    plans = [d for d in in_file if d.kind == "schedule"]
+    if target is None and len(plans) == 1:
+        in_file = plans  # a plan file may also hold its strategies: the plan is what runs
     if target is None:
         if len(in_file) != 1:
             names = [d.name for d in in_file]
-            raise DslError([Diagnostic("E401", f"'{spec}' defines {len(in_file)} strategies; say which to run",
-                                       None, f"pass --target NAME ({', '.join(names) or 'none found'})")],
+            raise DslError([Diagnostic("E401", f"'{spec}' defines {len(in_file)} strategies or schedules; say "
+                                       "which to run", None, f"pass --target NAME ({', '.join(names) or 'none found'})")],
                            pre.sources)
         target = in_file[0].name
+    if pre.workspace_has("schedule", target) and not pre.workspace_has("strategy", target):
+        if params:
+            raise DslError([Diagnostic("U101", "--param applies to strategies, not to schedules", None,
+                                       "change the params in the slot's strategy spec")])
+        return dsl.compile_plan(pre.project, target)
     overrides = {target: dict(params)} if params else None
     analysis = dsl.analyze(paths, overrides) if overrides else pre
     if not analysis.ok:
@@ -148,7 +156,7 @@ def compile_spec(spec: str | Path, *, target: str | None = None, workspace: list
     if target not in analysis.project.strategies:
         hint = did_you_mean(target, analysis.project.strategies) or ""
         raise DslError([Diagnostic("E401", f"no strategy named '{target}'", None, hint or None)])
-    return compile_project(analysis.project, target)
+    return dsl.compile_target(analysis.project, target)
 
 
 def backtest(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=None, end=None,
@@ -161,8 +169,16 @@ def backtest(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=
     from dsl.graph import Graph
     from interpreter.modes import backtest as bt
 
-    graph = spec_or_graph if isinstance(spec_or_graph, Graph) else compile_spec(spec_or_graph, target=target,
-                                                                                params=params)
+    graph = spec_or_graph if not isinstance(spec_or_graph, (str, Path)) else compile_spec(
+        spec_or_graph, target=target, params=params)
+    if not isinstance(graph, Graph):  # a schedule
+        from dsl.errors import Diagnostic, DslError
+        from interpreter.scheduler import run_schedule
+
+        if data or columns or log:
+            raise DslError([Diagnostic("U101", "--data, --column and --log apply to strategies; a schedule runs "
+                                       "each slot on its universe's data", None, None)])
+        return run_schedule(graph, start=start, end=end, policy=policy)
     return bt.run(graph, data, start=start, end=end, policy=policy, fast=fast, columns=columns, log=log)
 
 

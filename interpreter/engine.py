@@ -126,6 +126,7 @@ class Engine:
         self.book = book if book is not None else Book(float(plan["capital"]))
         self.book.engines.append(self)
         self.multi = book is not None  # several instruments share the book and the risk gate
+        self.entry_window = None  # schedule slots: t -> (HoldReason, detail) when entries may not be decided
         self.gidx = gidx  # local bar -> the shared timeline's index (several instruments)
         self.units = 0.0
         self.last_close = math.nan
@@ -337,7 +338,13 @@ class Engine:
         self._queue_entry(t, SIDES[entries[0]], entries[0])
 
     def _gated(self, t: int, open_positions: int) -> bool:
-        """Ask the risk gate about an entry decided on bar t; records the hold if refused."""
+        """Ask the schedule (window, holidays) and the risk gate about an entry decided on bar t;
+        records the hold if refused."""
+        if self.entry_window is not None:
+            refused = self.entry_window(t)
+            if refused is not None:
+                self._held(t, refused[0], refused[1])
+                return True
         if not self.gate.gates_decisions:
             return False
         if self.multi:

@@ -24,6 +24,7 @@ class HoldReason(IntEnum):
     HALTED = 11
     OUTSIDE_WINDOW = 12
     TIER_NOT_ALLOWED = 13
+    OFF_CADENCE = 14  # a schedule slot decides only on its cadence's bars
 
     @property
     def label(self) -> str:
@@ -44,4 +45,5 @@ DESCRIPTIONS = {
     HoldReason.HALTED: "trading halted by the risk profile",
     HoldReason.OUTSIDE_WINDOW: "outside the trading window",
     HoldReason.TIER_NOT_ALLOWED: "the strategy's tier may not run in this mode",
+    HoldReason.OFF_CADENCE: "not a decision bar of the schedule slot's cadence",
 }

@@ -61,6 +61,7 @@ class Result:
             "hold_reasons_by_strategy": {self.target.split(".", 1)[-1]: self.holds},
             **({"hold_reasons_by_instrument": self.holds_by_instrument}
                if getattr(self, "holds_by_instrument", None) else {}),
+            **({"slots": self.slots} if getattr(self, "slots", None) else {}),
             "risk": self.risk,
             "data": self.data,
             "settings": self.settings,
@@ -137,7 +138,9 @@ class Result:
 
         rows = [
             ("target", self.target), ("fingerprint", self.fp12), ("instrument", self.instrument),
-            ("period", f"{self.data[0]['first']} -> {self.data[0]['last']} ({m['bars']} bars)"),
+            ("period", f"{iso(int(self.ts[0])) if self.ts is not None and len(self.ts) else self.data[0]['first']} -> "
+                       f"{iso(int(self.ts[-1])) if self.ts is not None and len(self.ts) else self.data[0]['last']} "
+                       f"({m['bars']} bars)"),
             ("final equity", f"{m['final_equity']:,.2f} (from {m['capital']:,.0f})"),
             ("total return", pct(m["total_return"])), ("CAGR", pct(m["cagr"])),
             ("annual vol", pct(m["ann_vol"])), ("Sharpe", num(m["sharpe"])), ("Sortino", num(m["sortino"])),

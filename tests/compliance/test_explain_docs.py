@@ -65,7 +65,7 @@ def test_schedule_has_slots_table_and_timeline(shipped):
     doc = explain(shipped, "stage4_multi")
     md, html = doc.to_markdown(), doc.to_html()
     assert "| slot | Mon | Tue | Wed | Thu | Fri | Sat | Sun |" in md
-    assert "| 2 vol_target | 00:00-23:59 |" in md
+    assert "| 2 vol_target | 00:00-24:00 |" in md
     assert 'class="ts-week"' in html and html.count("<rect") > 10
     assert "Slot 1: strategy zscore_reversion" in md
 

@@ -1,0 +1,399 @@
+"""Schedules: several strategies on one capital base, in one bar loop.
+
+Each slot is a strategy over its universe's instruments with its own sub-book (cash =
+allocation x capital; what no slot is given stays as reserve cash) and its own risk profile;
+the plan's risk profile sits above them all, marking the total. The shared timeline is the
+union of every slot's bar times. At each time:
+
+1. daily resets (every gate);
+2. fills and stops of every slot's instruments that have a bar, slots in priority order;
+3. marks: each slot's gate on its sub-book, then the plan gate on the total; a loss limit
+   that flattens closes the positions it governs;
+4. rebalance when the allocation's period turns (fixed weights, or inverse volatility of the
+   slots' recent returns), moving cash between sub-books;
+5. decisions of every slot with a bar — only on its cadence's bars (``off_cadence``), new
+   entries only inside its window and not on holidays (``outside_window``); every entry asks
+   the slot's gate and the plan's gate, higher-priority slots first.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from interpreter import metrics as metrics_mod
+from interpreter import results
+from interpreter.batch import evaluate
+from interpreter.engine import Book, Engine
+from interpreter.feed import load_run_data, market_inputs, run_ids
+from interpreter.multi import Timeline
+from interpreter.reasons import HoldReason
+from interpreter.risk import RiskGate
+
+NS = 1_000_000_000
+DAY_NS = 86_400 * NS
+
+
+class PlanGate:
+    """A slot's gate and the plan's gate, asked together by the slot's engines."""
+
+    def __init__(self, slot: RiskGate, plan: RiskGate | None) -> None:
+        self.gates = [g for g in (slot, plan) if g is not None and g.active]
+        self.slot, self.plan = slot, plan
+        self.active = bool(self.gates)
+        self.monitors = False  # the scheduler marks the gates itself
+        self.gates_decisions = any(g.gates_decisions for g in self.gates)
+
+    def check_decision(self, t: int, open_positions: int) -> list:
+        failed = []
+        for g in self.gates:
+            failed += g.check_decision(t, self.busy if g is self.plan else open_positions)
+        return failed
+
+    def check_order(self, t, units, price, equity, gross, net, round_units):
+        acted = []
+        for g in self.gates:
+            if g is self.plan:
+                equity, gross, net = self.totals(price, units)
+            units, a = g.check_order(t, units, price, equity, gross, net, round_units)
+            acted += a
+            if units == 0.0:
+                break
+        return units, acted
+
+    def on_order(self, t: int) -> None:
+        for g in self.gates:
+            g.on_order(t)
+
+    def on_trade_closed(self, pnl: float, t: int) -> None:
+        for g in self.gates:
+            g.on_trade_closed(pnl, t)
+
+    def overall(self) -> str:
+        return self.slot.overall()
+
+
+@dataclass
+class SlotRun:
+    settings: dict[str, Any]
+    graph: Any
+    book: Book
+    gate: RiskGate
+    engines: list[tuple[str, Engine]] = field(default_factory=list)
+    transfers: float = 0.0  # net cash moved in by rebalancing
+    local: list[list[int]] = field(default_factory=list)
+    tf_ns: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.settings["name"]
+
+    def value(self) -> tuple[float, float, float]:
+        value = gross = 0.0
+        for _, e in self.engines:
+            if e.units:
+                v = e.units * e.last_close
+                value += v
+                gross += abs(v)
+        return self.book.cash + value, gross, value
+
+
+def _period(ts: int, rebalance: str) -> int | None:
+    if rebalance == "daily":
+        return ts // DAY_NS
+    if rebalance == "weekly":
+        return (ts // DAY_NS + 3) // 7  # weeks start on Monday (1970-01-01 was a Thursday)
+    if rebalance == "monthly":
+        d = pd.Timestamp(ts, unit="ns")
+        return d.year * 12 + d.month
+    return None
+
+
+def run_schedule(pg, *, start=None, end=None, policy: str = "fail") -> results.Result:
+    plan = pg.plan
+    capital = float(plan["capital"])
+    slots: list[SlotRun] = []
+    all_bars = {}
+    for settings, graph in pg.slots:
+        bars = load_run_data(graph, start=start, end=end, policy=policy)
+        slots.append(SlotRun(settings, graph, Book(capital * settings["allocation"]), None))
+        all_bars[settings["name"]] = bars
+    ts_all = [all_bars[s.name][i].ts for s in slots for i in run_ids(s.graph.plan)]
+    timeline = Timeline(np.unique(np.concatenate(ts_all)))
+    n = timeline.n
+    plan_gate = RiskGate(plan.get("risk"), timeline, capital, None)
+    reserve = capital * (1.0 - sum(s.settings["allocation"] for s in slots))
+    for s in slots:
+        gplan = s.graph.plan
+        s.gate = RiskGate(gplan.get("risk"), timeline, s.book.cash, None)
+        s.tf_ns = int(round(gplan["timeframe_seconds"] * NS))
+        composite = PlanGate(s.gate, plan_gate if plan_gate.active else None)
+        bars = all_bars[s.name]
+        for inst in run_ids(gplan):
+            b = bars[inst]
+            values = evaluate(s.graph, market_inputs(s.graph, bars, inst), len(b))
+            from interpreter.modes.backtest import build_market
+
+            gidx = np.searchsorted(timeline.ts, b.ts)
+            eng = Engine(s.graph, build_market(s.graph, b, values), gplan, None, book=s.book, gate=composite,
+                         gidx=gidx)
+            eng.entry_window = _window_check(s.settings, plan["holidays"], b.ts, s.tf_ns)
+            row = np.full(n, -1, dtype=np.int64)
+            row[gidx] = np.arange(len(gidx))
+            s.engines.append((inst, eng))
+            s.local.append(row.tolist())
+
+    def totals(price, units):  # the plan gate's view of the whole portfolio
+        value = gross = 0.0
+        for s in slots:
+            _, g, v = s.value()
+            value += v
+            gross += g
+        return sum(s.book.cash for s in slots) + reserve + value, gross, value
+
+    for s in slots:
+        for _, e in s.engines:
+            e.gate.totals = totals
+            e.gate.busy = 0
+    slot_eq = {s.name: np.empty(n) for s in slots}
+    total_eq = np.empty(n)
+    gross_arr = np.empty(n)
+    period = None
+    rebalance = plan["allocation"]["rebalance"]
+    method = plan["allocation"]["method"]
+    lookback = int(plan["allocation"]["lookback"])
+    for g in range(n):
+        if plan_gate.active:
+            plan_gate.roll(g, lambda b: float(total_eq[b]) if b >= 0 else capital)
+        for s in slots:
+            if s.gate.active:
+                s.gate.roll(g, lambda b, s=s: float(slot_eq[s.name][b]) if b >= 0 else s.book.cash)
+        for s in slots:
+            for k, (_, eng) in enumerate(s.engines):
+                t = s.local[k][g]
+                if t >= 0:
+                    eng.open_phase(t)
+        total = reserve
+        gross_total = value_total = 0.0
+        for s in slots:
+            eq, gross, value = s.value()
+            if s.gate.monitors and s.gate.mark(g, eq, gross, value) == "flatten":
+                _flatten(s, g)
+            total += eq
+            gross_total += gross
+            value_total += value
+        if plan_gate.monitors and plan_gate.mark(g, total, gross_total, value_total) == "flatten":
+            for s in slots:
+                _flatten(s, g)
+        p = _period(int(timeline.ts[g]), rebalance)
+        if p is not None and period is not None and p != period:
+            _rebalance(slots, method, lookback, slot_eq, g, total - reserve)
+        period = p
+        for s in slots:
+            for k, (_, eng) in enumerate(s.engines):
+                t = s.local[k][g]
+                if t < 0:
+                    continue
+                eng.gate.busy = sum(1 for s2 in slots for _, e in s2.engines
+                                    if e.trade is not None or any(o.action == "entry" for o in e.pending))
+                if _on_cadence(s, int(eng.m.ts[t])):
+                    eng._decide(t)
+                elif any(eng.m.entry[side][t] for side in eng.sides):
+                    eng._held(t, HoldReason.OFF_CADENCE, f"{s.name} decides every {s.settings['cadence']}")
+        total = reserve
+        for s in slots:
+            eq, _, _ = s.value()
+            slot_eq[s.name][g] = eq
+            total += eq
+        total_eq[g] = total
+        gross_arr[g] = sum(s.value()[1] for s in slots)
+    for s in slots:
+        for _, e in s.engines:
+            e.finalize()
+    return _build(pg, slots, timeline, total_eq, gross_arr, slot_eq, plan_gate, all_bars, policy)
+
+
+def _on_cadence(s: SlotRun, ts: int) -> bool:
+    cad = s.settings.get("cadence_seconds")
+    if not cad:
+        return True
+    return (ts + s.tf_ns) % int(round(cad * NS)) == 0
+
+
+def _window_check(settings: dict[str, Any], holidays: list[str], ts: np.ndarray, tf_ns: int):
+    window = settings.get("window")
+    hol = set(holidays)
+    if window is None and not hol:
+        return None
+    days = set(window["days"]) if window else None
+
+    def check(t: int):
+        stamp = pd.Timestamp(int(ts[t]) + tf_ns - 1, unit="ns")  # the bar's last instant: its close
+        if stamp.date().isoformat() in hol:
+            return HoldReason.OUTSIDE_WINDOW, f"{stamp.date()} is a holiday of the plan"
+        if window is not None:
+            minute = stamp.hour * 60 + stamp.minute
+            if stamp.dayofweek not in days or not window["start"] <= minute < window["end"]:
+                return HoldReason.OUTSIDE_WINDOW, f"{settings['name']} trades {window['text']}"
+        return None
+
+    return check
+
+
+def _flatten(s: SlotRun, g: int) -> None:
+    for k, (_, eng) in enumerate(s.engines):
+        if eng.trade is not None:
+            t = s.local[k][g]
+            eng._flatten(t if t >= 0 else int(np.searchsorted(eng.gidx, g, side="right") - 1))
+
+
+def _rebalance(slots: list[SlotRun], method: str, lookback: int, slot_eq: dict, g: int, invested: float) -> None:
+    weights = [s.settings["allocation"] for s in slots]
+    if method in ("inverse_vol", "risk_parity") and g > lookback:
+        vols = []
+        for s in slots:
+            hist = slot_eq[s.name][g - lookback:g]
+            r = hist[1:] / hist[:-1] - 1.0
+            sd = float(np.std(r, ddof=1)) if len(r) > 1 else 0.0
+            vols.append(sd)
+        if all(v > 0 for v in vols):
+            inv = [1.0 / v for v in vols]
+            scale = sum(weights) / sum(inv)
+            weights = [w * scale for w in inv]
+    total_w = sum(weights)
+    for s, w in zip(slots, weights):
+        eq, _, _ = s.value()
+        move = invested * w / total_w - eq
+        s.book.cash += move
+        s.transfers += move
+
+
+def _build(pg, slots: list[SlotRun], timeline: Timeline, total_eq, gross, slot_eq, plan_gate, all_bars,
+           policy: str) -> results.Result:
+    from interpreter.modes.backtest import data_rows
+
+    fp12 = pg.fingerprint[:12]
+    trades, fills = [], []
+    telemetry: dict[str, Any] = {}
+    holds: dict[str, int] = {}
+    for s in slots:
+        slot_holds: dict[str, int] = {}
+        slot_trades = 0
+        for inst, eng in s.engines:
+            times = results.utc_times(eng.m.ts)
+            rows = list(eng.trades) + ([eng.open_trade_row()] if eng.open_trade_row() else [])
+            slot_trades += len(eng.trades)
+            for r in rows:
+                trades.append({"slot": s.name, "instrument": inst, **r, "entry_time": times[r["entry_bar"]],
+                               "exit_time": times[r["exit_bar"]] if r["exit_bar"] is not None else pd.NaT})
+            for f in eng.fills:
+                fills.append({"slot": s.name, "instrument": inst, **f, "time": times[f["bar"]],
+                              "decided_time": times[f["decided_bar"]]})
+            hold = eng.hold[:eng.m.n]
+            codes, counts = np.unique(hold[hold > 0], return_counts=True)
+            for c, k in zip(codes.tolist(), counts.tolist()):
+                label = HoldReason(c).label
+                slot_holds[label] = slot_holds.get(label, 0) + int(k)
+                holds[label] = holds.get(label, 0) + int(k)
+        series = slot_eq[s.name]
+        start_eq = s.settings["allocation"] * float(pg.plan["capital"])
+        pnl = sum(r["pnl"] for r in trades if r["slot"] == s.name)
+        telemetry[s.name] = {
+            "strategy": s.settings["strategy"], "allocation": s.settings["allocation"],
+            "cadence": s.settings["cadence"], "window": (s.settings["window"] or {}).get("text"),
+            "priority": s.settings["priority"], "instruments": [i for i, _ in s.engines],
+            "trades": slot_trades, "fills": sum(len(e.fills) for _, e in s.engines),
+            "final_equity": float(series[-1]) if len(series) else start_eq,
+            "pnl": pnl,
+            "transfers": s.transfers,
+            "hold_reasons": dict(sorted(slot_holds.items())),
+            "risk_events": sum(1 for e in s.gate.events if e["type"] == "risk_event"),
+            "fingerprint": s.graph.fingerprint,
+        }
+    trades.sort(key=lambda r: (r["entry_time"], r["slot"], r["instrument"]))
+    fills.sort(key=lambda r: (r["time"], r["slot"], r["instrument"]))
+    trades_df = pd.DataFrame([{
+        "trade": i, "slot": r["slot"], "instrument": r["instrument"], "side": r["side"],
+        "entry_time": r["entry_time"], "entry_price": r["entry_price"], "units": r["units"],
+        "exit_time": r["exit_time"], "exit_price": r["exit_price"], "commission": r["commission"],
+        "slippage": r["slippage"], "pnl": r["pnl"], "return": r["return"], "bars_held": r["bars_held"],
+        "exit_reason": r["exit_reason"]} for i, r in enumerate(trades, 1)],
+        columns=["trade", "slot", "instrument", *results.TRADE_COLUMNS[1:]])
+    trades_df["exit_price"] = trades_df["exit_price"].astype(float)
+    trades_df["fingerprint"] = fp12
+    fills_df = pd.DataFrame([{
+        "time": r["time"], "slot": r["slot"], "instrument": r["instrument"], "decided_time": r["decided_time"],
+        "action": r["action"], "reason": r["reason"], "units": r["units"], "price": r["price"],
+        "reference_price": r["reference_price"], "commission": r["commission"]} for r in fills],
+        columns=["time", "slot", "instrument", "decided_time", "action", "reason", "units", "price",
+                 "reference_price", "commission"])
+    fills_df["fingerprint"] = fp12
+    times = results.utc_times(timeline.ts)
+    eq_cols = {"time": times, "gross": gross, "equity": total_eq}
+    for s in slots:
+        eq_cols[f"equity.{s.name}"] = slot_eq[s.name]
+    equity_df = pd.DataFrame(eq_cols)
+    equity_df["fingerprint"] = fp12
+    metrics = _plan_metrics(total_eq, gross, timeline.ts, float(pg.plan["capital"]), trades, fills)
+    ev = []
+    for scope, gate in [("plan", plan_gate)] + [(s.name, s.gate) for s in slots]:
+        ev += [{**e, "scope": scope} for e in gate.events if e["type"] == "risk_event"]
+    ev.sort(key=lambda e: (e["bar"], e["scope"]))
+    risk_events = pd.DataFrame({
+        "time": times[np.array([e["bar"] for e in ev], dtype=np.int64)], "scope": [e["scope"] for e in ev],
+        "limit": [e["limit"] for e in ev], "value": [e["value"] for e in ev],
+        "threshold": [float(e["threshold"]) for e in ev], "severity": [e["severity"] for e in ev],
+        "action": [e["action"] for e in ev]},
+        columns=["time", "scope", "limit", "value", "threshold", "severity", "action"])
+    risk_events["fingerprint"] = fp12
+    tl = [{**x, "scope": "plan"} for x in plan_gate.timeline]
+    for s in slots:
+        tl += [{**x, "scope": s.name} for x in s.gate.timeline]
+    tl.sort(key=lambda x: (x["bar"], x["scope"], x["limit"]))
+    severity_df = pd.DataFrame({
+        "time": times[np.array([x["bar"] for x in tl], dtype=np.int64)], "scope": [x["scope"] for x in tl],
+        "limit": [x["limit"] for x in tl], "from": [x["from"] for x in tl], "to": [x["to"] for x in tl],
+        "utilization": [x["utilization"] for x in tl]},
+        columns=["time", "scope", "limit", "from", "to", "utilization"])
+    severity_df["fingerprint"] = fp12
+    ranks = {"GREEN": 0, "YELLOW": 1, "RED": 2}
+    by_limit: dict[str, int] = {}
+    for e in ev:
+        k = f"{e['scope']}:{e['limit']}"
+        by_limit[k] = by_limit.get(k, 0) + 1
+    risk = {"profile": plan_gate.name, "events": len(ev), "by_limit": dict(sorted(by_limit.items())),
+            "final_severity": plan_gate.overall(),
+            "worst_severity": max((x["to"] for x in tl), key=ranks.__getitem__, default="GREEN"),
+            "halted": plan_gate.halted or None, "severity_changes": len(tl)}
+    rows = []
+    seen = set()
+    for s in slots:
+        for r in data_rows(all_bars[s.name], run_ids(s.graph.plan)[0]):
+            if r["instrument"] not in seen:
+                seen.add(r["instrument"])
+                rows.append(r)
+    settings = {"capital": pg.plan["capital"], "allocation": pg.plan["allocation"], "policy": policy,
+                "slots": [s.name for s in slots]}
+    res = results.Result(pg.target, pg.fingerprint, "backtest", ",".join(sorted(seen)), metrics, trades_df,
+                         fills_df, equity_df, dict(sorted(holds.items())), rows, settings, [], None, risk_events,
+                         severity_df, risk, {}, None, timeline.ts, {})
+    res.slots = telemetry
+    return res
+
+
+def _plan_metrics(equity: np.ndarray, gross: np.ndarray, ts: np.ndarray, capital: float, trades, fills):
+    """A plan mixes timeframes (daily and 5-minute bars), so its return statistics come from
+    the equity at each UTC day's last bar, annualised with 365 days; exposure counts every bar."""
+    day = ts // DAY_NS
+    last = np.flatnonzero(np.r_[day[1:] != day[:-1], True])
+    m = metrics_mod.compute(equity[last], gross[last], ts[last], capital, 365.0, [dict(r) for r in trades],
+                            [dict(f) for f in fills])
+    m["bars"] = int(len(equity))
+    m["days"] = int(len(last))
+    m["exposure"] = float(np.count_nonzero(gross) / len(gross)) if len(gross) else 0.0
+    m["max_drawdown"] = float((1.0 - equity / np.maximum.accumulate(equity)).max()) if len(equity) else 0.0
+    return m
