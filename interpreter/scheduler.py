@@ -163,6 +163,7 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail") -> results.R
     total_eq = np.empty(n)
     gross_arr = np.empty(n)
     period = None
+    plan_counts = any(lim.name == "max_open_positions" for lim in plan_gate.limits.values())
     rebalance = plan["allocation"]["rebalance"]
     method = plan["allocation"]["method"]
     lookback = int(plan["allocation"]["lookback"])
@@ -198,19 +199,22 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail") -> results.R
                 t = s.local[k][g]
                 if t < 0:
                     continue
-                eng.gate.busy = sum(1 for s2 in slots for _, e in s2.engines
-                                    if e.trade is not None or any(o.action == "entry" for o in e.pending))
+                if plan_counts:  # the plan's max_open_positions counts every slot's positions
+                    eng.gate.busy = sum(1 for s2 in slots for _, e in s2.engines
+                                        if e.trade is not None or any(o.action == "entry" for o in e.pending))
                 if _on_cadence(s, int(eng.m.ts[t])):
                     eng._decide(t)
                 elif any(eng.m.entry[side][t] for side in eng.sides):
                     eng._held(t, HoldReason.OFF_CADENCE, f"{s.name} decides every {s.settings['cadence']}")
         total = reserve
+        gross_total = 0.0
         for s in slots:
-            eq, _, _ = s.value()
+            eq, gross, _ = s.value()
             slot_eq[s.name][g] = eq
             total += eq
+            gross_total += gross
         total_eq[g] = total
-        gross_arr[g] = sum(s.value()[1] for s in slots)
+        gross_arr[g] = gross_total
     for s in slots:
         for _, e in s.engines:
             e.finalize()
