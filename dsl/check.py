@@ -384,7 +384,11 @@ class _StrategyChecker:
         return Typed(VType.SERIES, t.trade)
 
     def _at(self, n: ast.At) -> Typed:
-        if not isinstance(n.base, ast.Name) or n.base.name not in COLUMNS:
+        if isinstance(n.base, ast.Name) and n.base.name == "age" and n.target_kind == "timeframe":
+            self.diags.add("E505", f"'age@' applies to another instrument, not to a timeframe ('@{n.target}')",
+                           n.span, "age@<instrument id> is the seconds since that instrument's last bar")
+            return Typed(VType.SERIES)
+        if not isinstance(n.base, ast.Name) or n.base.name not in COLUMNS + ("age",):
             self.diags.add("E505", f"'@{n.target}' applies to a price column, not '{n.base.to_text()}'",
                            n.span, f"e.g. close@{n.target}; for an indicator write sma(close@{n.target}, 20)")
             return Typed(VType.SERIES)

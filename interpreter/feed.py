@@ -1,17 +1,29 @@
 """Bars for a run: which files, and how other instruments and timeframes line up.
 
-Alignment rules (docs/data.md):
+Alignment rules (docs/language.md, "Other instruments and higher timeframes"; docs/data.md):
 
-* ``close@other`` — the other instrument's value as of the bar's timestamp: the last bar of
-  ``other`` that opened at or before this bar, if it is at most one bar of the strategy's
-  timeframe old; otherwise NaN (so conditions on it are false on that bar).
+* ``close@other`` — the other instrument's value as of the bar's timestamp, by the instrument's
+  ``alignment`` in its universe:
+
+  - ``asof`` (default): the last bar of ``other`` that opened at or before this bar, if it is at
+    most ``max_staleness`` old (default: one bar of the strategy's timeframe; ``"3 bars"`` counts
+    strategy bars); otherwise NaN (so conditions on it are false on that bar);
+  - ``exact``: only a bar of ``other`` that opened at the same timestamp; otherwise NaN.
+
+  ``age@other`` is the seconds from the last bar of ``other`` that opened at or before this bar
+  to this bar (NaN before its first bar), whatever the policy: it exposes the lag itself.
+  :func:`stale_bars` says on which bars such inputs are NaN for want of a fresh bar.
 * ``close@1h`` — bars resampled left-closed, left-labelled (open=first, high=max, low=min,
-  close=last); at bar t a higher-timeframe bar is visible only once it has closed, i.e.
-  its end is at or before the end of bar t. Never earlier: no lookahead at the boundary.
+  close=last, volume=sum); at bar t a higher-timeframe bar is visible only once it has closed,
+  i.e. its end is at or before the end of bar t. Never earlier: no lookahead at the boundary.
+
+The stream forms of these rules are ``interpreter.modes.paper.AsOf`` and ``HigherTimeframe``;
+they give the same floats bit for bit (tests/interpreter/test_alignment.py, test_timeframes.py).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +124,34 @@ def _tf_ns(tf: str) -> int:
     return parse_timeframe(tf)
 
 
+def alignment(plan: dict[str, Any], inst_id: str) -> tuple[str, int]:
+    """How ``column@inst_id`` lines up with the strategy's bars: (``"asof"`` | ``"exact"``, the
+    oldest bar it may use in ns). ``exact`` is as-of with a maximum age of 0 (same timestamp)."""
+    spec = next(i for i in instruments(plan) if i["id"] == inst_id)
+    tf_ns = int(round(plan["timeframe_seconds"] * NS))
+    mode = spec.get("alignment") or "asof"
+    if mode == "exact":
+        return mode, 0
+    limit = spec.get("max_staleness")
+    return mode, tf_ns if limit is None else staleness_ns(limit, tf_ns)
+
+
+_STALE_BARS = re.compile(r"\s*([0-9]+)\s*bars?\s*")
+_STALE_DUR = re.compile(r"\s*([0-9]+)\s*(ms|s|m|h|d|w)\s*")
+_DUR_NS = {"ms": 1_000_000, "s": NS, "m": 60 * NS, "h": 3600 * NS, "d": 86400 * NS, "w": 604800 * NS}
+
+
+def staleness_ns(text: str, tf_ns: int) -> int:
+    """``max_staleness`` as written in the plan (``"3 bars"``, ``"15m"``) -> nanoseconds."""
+    m = _STALE_BARS.fullmatch(str(text))
+    if m:
+        return int(m.group(1)) * tf_ns
+    m = _STALE_DUR.fullmatch(str(text))
+    if m:
+        return int(m.group(1)) * _DUR_NS[m.group(2)]
+    raise _fail(f"max_staleness {text!r}: expected a bar count like '3 bars' or a duration like '15m'")
+
+
 def market_inputs(graph: Graph, bars: dict[str, LoadedBars], primary: str | None = None) -> dict[str, np.ndarray]:
     """Input node key -> float64 array aligned to the (given, else the) primary instrument's bars."""
     plan = graph.plan
@@ -124,7 +164,12 @@ def market_inputs(graph: Graph, bars: dict[str, LoadedBars], primary: str | None
         col = node.attr("column")
         if node.attr("instrument"):
             other = bars[node.attr("instrument")]
-            out[node.key] = align_asof(prim.ts, other.ts, np.asarray(other.column(col), dtype=np.float64), tf_ns)
+            if col == "age":
+                out[node.key] = asof_age(prim.ts, other.ts)
+            else:
+                _, max_age = alignment(plan, node.attr("instrument"))
+                out[node.key] = align_asof(prim.ts, other.ts, np.asarray(other.column(col), dtype=np.float64),
+                                           max_age)
         elif node.attr("timeframe"):
             htf = resample(prim, node.attr("timeframe"))
             htf_ns = int(round(node.attr("timeframe_seconds") * NS))
@@ -134,14 +179,57 @@ def market_inputs(graph: Graph, bars: dict[str, LoadedBars], primary: str | None
     return out
 
 
-def align_asof(ts: np.ndarray, other_ts: np.ndarray, values: np.ndarray, max_age_ns: int) -> np.ndarray:
+def asof_index(ts: np.ndarray, other_ts: np.ndarray, max_age_ns: int | None = None) -> np.ndarray:
+    """Per bar of ``ts``: the index of the last ``other_ts`` at or before it, at most ``max_age_ns``
+    older (any age when None); -1 where there is none."""
     idx = np.searchsorted(other_ts, ts, side="right") - 1
-    ok = idx >= 0
+    if max_age_ns is not None:
+        ok = idx >= 0
+        age = np.where(ok, ts - other_ts[np.clip(idx, 0, None)], np.iinfo(np.int64).max)
+        idx = np.where(ok & (age <= max_age_ns), idx, -1)
+    return idx
+
+
+def align_asof(ts: np.ndarray, other_ts: np.ndarray, values: np.ndarray, max_age_ns: int) -> np.ndarray:
+    """``values`` of the last other bar at or before each bar, if at most ``max_age_ns`` old; else NaN."""
+    idx = asof_index(ts, other_ts, max_age_ns)
     out = np.full(len(ts), np.nan)
-    age = np.where(ok, ts - other_ts[np.clip(idx, 0, None)], np.iinfo(np.int64).max)
-    keep = ok & (age <= max_age_ns)
+    keep = idx >= 0
     out[keep] = values[idx[keep]]
     return out
+
+
+def asof_age(ts: np.ndarray, other_ts: np.ndarray) -> np.ndarray:
+    """``age@other``: seconds from the last other bar at or before each bar to that bar (NaN if none)."""
+    idx = asof_index(ts, other_ts)
+    out = np.full(len(ts), np.nan)
+    ok = idx >= 0
+    out[ok] = (ts[ok] - other_ts[idx[ok]]) / 1e9
+    return out
+
+
+def stale_bars(graph: Graph, bars: dict[str, LoadedBars], primary: str | None = None) -> dict[str, np.ndarray]:
+    """Per other instrument whose columns a formula reads: a bool per bar of the (given, else the)
+    primary instrument, true where ``column@other`` is NaN because ``other`` had no bar within
+    its alignment (``asof``: none at most ``max_staleness`` old; ``exact``: none at this timestamp).
+
+    A NaN input makes every comparison on it false, so an entry that would have held on such a
+    bar leaves no trace in the engine's hold reasons. Results should report these bars under the
+    ``data_gap`` hold reason (``HoldReason.DATA_GAP``), e.g. per instrument the number of bars
+    where the strategy was flat (could have entered) and ``stale_bars(...)[inst]`` is true, and in
+    the per-bar hold array ``DATA_GAP`` on such bars that carry no other reason. Instruments read
+    only through ``age@`` are left out: ``age`` is never NaN for staleness.
+    """
+    plan = graph.plan
+    prim = bars[primary or primary_id(plan)]
+    out: dict[str, np.ndarray] = {}
+    for node in graph.nodes:
+        inst = node.attr("instrument") if node.op == "input" else None
+        if not inst or node.attr("column") == "age" or inst in out:
+            continue
+        _, max_age = alignment(plan, inst)
+        out[inst] = asof_index(prim.ts, bars[inst].ts, max_age) < 0
+    return dict(sorted(out.items()))
 
 
 def align_closed(ts: np.ndarray, tf_ns: int, htf_ts: np.ndarray, htf_ns: int, values: np.ndarray) -> np.ndarray:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
-from dsl.models.common import Duration, Model, Name, Pct, SpecValueError
+from dsl.models.common import BarsOrDuration, Duration, Model, Name, Pct, SpecValueError
 
 
 class Fees(Model):
@@ -26,6 +26,32 @@ class Instrument(Model):
     fees: Fees = Field(default_factory=Fees)
     currency: str = "USD"
     asset_class: Literal["equity", "index", "crypto", "future", "fx", "other"] = "other"
+    alignment: Literal["asof", "exact"] = Field(
+        "asof", description="how close@<id> lines up with the strategy's bars: the last bar at most "
+                            "max_staleness old (asof), or only a bar at the same timestamp (exact)")
+    max_staleness: BarsOrDuration | None = Field(
+        None, description="asof: the oldest bar close@<id> may use, as a duration ('15m') or in bars of "
+                          "the strategy's timeframe ('3 bars'); default one strategy bar")
+
+    @model_validator(mode="after")
+    def _staleness_needs_asof(self) -> "Instrument":
+        if self.alignment == "exact" and self.max_staleness is not None:
+            raise SpecValueError("max_staleness applies to alignment 'asof'; 'exact' only uses bars at the "
+                                 "same timestamp", ("max_staleness",),
+                                 hint="remove max_staleness, or use alignment: asof")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_default_alignment(self, handler):
+        # The alignment fields are left out while they hold their defaults, so documents that do not
+        # use them dump (and so fingerprint) exactly as they did before the fields existed.
+        data = handler(self)
+        if isinstance(data, dict):
+            if self.max_staleness is None:
+                data.pop("max_staleness", None)
+            if self.alignment == "asof":
+                data.pop("alignment", None)
+        return data
 
 
 class Universe(Model):
