@@ -57,6 +57,7 @@ class Market:
     slip: np.ndarray | None  # slippage distance per bar (distance mode)
     values: dict[str, Any]  # batch node values (for trade-state subgraphs)
     sizing_series: dict[str, np.ndarray] = field(default_factory=dict)
+    stale: np.ndarray | None = None  # bool per bar: an input from another instrument was stale (NaN)
 
     @property
     def n(self) -> int:
@@ -179,7 +180,7 @@ class Engine:
     def run_fast(self) -> None:
         from interpreter import latch
 
-        if latch.eligible(self) and not self.gate.active and self.log is None:
+        if latch.eligible(self) and not self.gate.active and self.log is None and self.m.stale is None:
             latch.run(self)
             self.finalize()
             return
@@ -188,7 +189,8 @@ class Engine:
         for s in self.sides:
             any_entry |= self.m.entry[s]
         self._any_entry = any_entry
-        entry_bars = np.flatnonzero(any_entry)
+        candidates = any_entry | self.m.stale if self.m.stale is not None else any_entry
+        entry_bars = np.flatnonzero(candidates)
         t = 0
         while t < n:
             if self.pending:
@@ -324,6 +326,9 @@ class Engine:
                 self._held(t, HoldReason.ALREADY_IN_POSITION)
             return
         if not entries:
+            stale = self.m.stale
+            if stale is not None and stale[t] and t >= self.warmup:
+                self._held(t, HoldReason.DATA_GAP, "another instrument had no bar within its alignment")
             return
         if self.log is not None:
             self._log_signal(t, entries, False)

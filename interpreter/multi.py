@@ -57,6 +57,9 @@ def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: st
         b = bars[inst]
         values = evaluate(graph, market_inputs(graph, bars, inst), len(b))
         market = build_market(graph, b, values)
+        from interpreter.modes.backtest import stale_mask
+
+        market.stale = stale_mask(graph, bars, inst)
         gidx = np.searchsorted(timeline.ts, b.ts)
         engines.append((inst, Engine(graph, market, plan, log, book=book, gate=gate, gidx=gidx)))
     n = timeline.n

@@ -18,7 +18,7 @@ class HoldReason(IntEnum):
     NO_NEXT_BAR = 5  # signal on the last bar: there is no next open to fill at
     CONFLICTING_SIGNALS = 6  # long and short entry both hold on one bar
     INSUFFICIENT_CASH = 7  # cash does not cover one lot plus costs
-    DATA_GAP = 8  # the bar follows a gap in the data
+    DATA_GAP = 8  # another instrument's input was stale or missing on the bar
     RISK_LIMIT = 9  # a risk-profile limit refused the order
     COOLDOWN = 10
     HALTED = 11
@@ -39,7 +39,7 @@ DESCRIPTIONS = {
     HoldReason.NO_NEXT_BAR: "the signal came on the last bar; there is no next open to fill at",
     HoldReason.CONFLICTING_SIGNALS: "long and short entries held on the same bar",
     HoldReason.INSUFFICIENT_CASH: "cash did not cover one lot plus costs",
-    HoldReason.DATA_GAP: "the bar follows a gap in the data",
+    HoldReason.DATA_GAP: "an input from another instrument had no bar within its alignment (stale or missing)",
     HoldReason.RISK_LIMIT: "a risk limit refused the order",
     HoldReason.COOLDOWN: "cooling down after a losing trade",
     HoldReason.HALTED: "trading halted by the risk profile",

@@ -241,7 +241,7 @@ def _window_check(settings: dict[str, Any], holidays: list[str], ts: np.ndarray,
             return HoldReason.OUTSIDE_WINDOW, f"{stamp.date()} is a holiday of the plan"
         if window is not None:
             minute = stamp.hour * 60 + stamp.minute
-            if stamp.dayofweek not in days or not window["start"] <= minute < window["end"]:
+            if stamp.day_of_week not in days or not window["start"] <= minute < window["end"]:
                 return HoldReason.OUTSIDE_WINDOW, f"{settings['name']} trades {window['text']}"
         return None
 

@@ -76,9 +76,23 @@ def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, 
     n = len(prim)
     values = evaluate(graph, market_inputs(graph, bars), n)
     market = build_market(graph, prim, values)
+    market.stale = stale_mask(graph, bars, prim_id)
     engine = Engine(graph, market, plan, DecisionLog(graph.fingerprint) if log else None)
     engine.run_fast() if fast else engine.run_all()
     return finish(graph, engine, bars, prim_id, "backtest", policy)
+
+
+def stale_mask(graph: Graph, bars: dict[str, LoadedBars], primary: str) -> np.ndarray | None:
+    """Bars where an input from another instrument is stale (any of them), or None if none can be."""
+    from interpreter.feed import stale_bars
+
+    masks = stale_bars(graph, bars, primary)
+    if not masks:
+        return None
+    out = np.zeros(len(bars[primary]), dtype=bool)
+    for m in masks.values():
+        out |= m
+    return out
 
 
 def data_rows(bars: dict[str, LoadedBars], prim_id: str) -> list[dict[str, Any]]:

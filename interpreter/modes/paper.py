@@ -50,6 +50,9 @@ class GrowingMarket:
         self._roles = {role: nid for role, nid in graph.outputs}
         if plan.get("fuzzy"):  # the rule base's output per bar, computed by the session
             self._vals["__fuzzy__"] = np.zeros(capacity, dtype=np.float64)
+        if any(n.op == "input" and n.attr("instrument") and n.attr("column") != "age" for n in graph.nodes):
+            # another instrument's column can be stale (as ``backtest.stale_mask``)
+            self._vals["__stale__"] = np.zeros(capacity, dtype=bool)
         self._stops = {k: spec["node"] for k, spec in plan["stops"].items() if spec["mode"] == "distance"}
         self._slip = plan["slippage"].get("node") if plan["slippage"]["mode"] == "distance" else None
         self._bind()
@@ -85,6 +88,7 @@ class GrowingMarket:
         self.sizing_series = {"vol": arr(vol)} if vol else {}
         if "__fuzzy__" in self._vals:
             self.sizing_series["fuzzy"] = self._vals["__fuzzy__"]
+        self.stale = self._vals.get("__stale__")
 
     @property
     def n(self) -> int:
@@ -261,6 +265,7 @@ class PaperSession:
         self.others: dict[str, AsOf] = {}
         self.htf: dict[str, HigherTimeframe] = {}
         self.inputs: list[tuple[str, str, Any]] = []
+        self.stale_sources: list[AsOf] = []  # instruments whose price columns a formula reads
         from interpreter.data import WEEK_NS, WEEK_OFFSET_NS
 
         for node in graph.nodes:
@@ -271,6 +276,8 @@ class PaperSession:
                 inst = node.attr("instrument")
                 self.others.setdefault(inst, AsOf(alignment(plan, inst)[1]))
                 self.inputs.append((node.key, col, self.others[inst]))
+                if col != "age" and self.others[inst] not in self.stale_sources:
+                    self.stale_sources.append(self.others[inst])
             elif node.attr("timeframe"):
                 htf = int(round(node.attr("timeframe_seconds") * NS))
                 key = node.attr("timeframe")
@@ -310,6 +317,8 @@ class PaperSession:
         values = self.stream.step(inputs)
         if self.fuzzy is not None:
             values["__fuzzy__"] = self.fuzzy.one({k: values[nid] for k, nid in self.fuzzy_inputs.items()})
+        if self.stale_sources:
+            values["__stale__"] = any(src.stale(bar.ts) for src in self.stale_sources)
         t = self.market.append(bar, values)
         eng = self.engine
         if len(eng.hold) < self.market._cap:

@@ -326,6 +326,23 @@ def test_staleness_limits_are_inclusive(policy, visible, tmp_path):
     assert np.array_equal(stale_bars(graph, bars)["b"], np.isnan(want))
 
 
+def test_stale_bars_while_flat_are_data_gap_holds(tmp_path):
+    """The default policy on the case above: b is stale at a's bars 2, 5, 6, 7, 8 and 11. The
+    strategy holds a position over 2, 5-7 and 11 (those say nothing), and is flat at 8: the only
+    ``data_gap`` hold, the same in backtest and paper."""
+    a_times = [f"2024-01-01 00:{m:02d}" for m in range(0, 60, 5)]
+    b_times = ["2024-01-01 00:00", "2024-01-01 00:02", "2024-01-01 00:15", "2024-01-01 00:18", "2024-01-01 00:45"]
+    spec = tmp_path / "case.yaml"
+    spec.write_text(CASE.format(a=_bars(tmp_path / "a.csv", a_times), b=_bars(tmp_path / "b.csv", b_times),
+                                policy=""), encoding="utf-8")
+    graph = ts.compile_spec(spec)
+    for run in (ts.backtest(graph), ts.backtest(graph, fast=False), ts.paper(graph)):
+        assert [str(t) for t in run.trades["entry_time"]] == [
+            "2024-01-01 00:05:00+00:00", "2024-01-01 00:25:00+00:00", "2024-01-01 00:50:00+00:00"]
+        assert list(run.hold_bars) == [0, 2, 0, 2, 0, 0, 0, 0, 8, 0, 2, 0]
+        assert run.holds == {"already_in_position": 3, "data_gap": 1}
+
+
 def test_age_only_instruments_are_not_reported_stale(tmp_path):
     a = _bars(tmp_path / "a.csv", [f"2024-01-01 00:{m:02d}" for m in range(0, 30, 5)])
     b = _bars(tmp_path / "b.csv", ["2024-01-01 00:10"])
