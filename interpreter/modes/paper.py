@@ -303,6 +303,8 @@ class PaperSession:
         if code is not None and code != "D110":
             self.skipped += 1
             return None
+        if self.primary in self.others:  # close@<own id>: the bar itself, as batch aligns it
+            self.others[self.primary].update(bar)
         for h in self.htf.values():
             h.update(bar)
         row = {"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close, "volume": bar.volume}
@@ -374,7 +376,7 @@ def open_session(graph: Graph, feed, *, speed: float = 0.0, policy: str = "fail"
     else:
         primary_feed = feed
     others = []
-    for inst in sorted(needed_instruments(graph)):
+    for inst in sorted(needed_instruments(graph) - {prim}):  # close@<own id> reads the primary feed
         o = by_id[inst]
         others.append(feeds.FileFeed(o["data_file"], timeframe=o.get("timeframe"), columns=o.get("columns") or None,
                                      policy=policy, instrument=inst))

@@ -395,3 +395,22 @@ def test_age_needs_no_column_in_the_file(tmp_path):
     graph = ts.compile_spec(workspace(tmp_path))
     node = next(nd for nd in graph.nodes if nd.op == "input" and nd.attr("column") == "age")
     assert node.key == "age@btc_gemini" and node.attr("instrument") == "btc_gemini"
+
+
+def test_own_instrument_by_id_reads_the_bar_itself(tmp_path):
+    """``close@btc_kraken`` in a strategy on btc_kraken is its own close, in backtest and in paper
+    (paper used to open the primary file a second time and refuse the duplicate timestamps)."""
+    spec = workspace(tmp_path)
+    text = spec.read_text(encoding="utf-8").replace("  spread: close@btc_gemini / close - 1\n",
+                                                    "  spread: close@btc_gemini / close@btc_kraken - 1\n")
+    spec.write_text(text, encoding="utf-8")
+    graph = ts.compile_spec(spec)
+    bars = load_run_data(graph)
+    got = market_inputs(graph, bars)
+    assert np.array_equal(got["close@btc_kraken"], bars["btc_kraken"].close)
+    back = ts.backtest(graph)
+    assert len(back.trades) > 5
+    files_b = back.write(tmp_path / "backtest")
+    files_p = ts.paper(graph).write(tmp_path / "paper")
+    for a, b in zip(files_b, files_p):
+        assert filecmp.cmp(a, b, shallow=False), f"{a.name} differs between backtest and paper"
