@@ -175,10 +175,10 @@ def backtest(spec_or_graph, *, data: dict[str, str | Path] | None = None, start=
         from dsl.errors import Diagnostic, DslError
         from interpreter.scheduler import run_schedule
 
-        if data or columns or log:
-            raise DslError([Diagnostic("U101", "--data, --column and --log apply to strategies; a schedule runs "
+        if data or columns:
+            raise DslError([Diagnostic("U101", "--data and --column apply to strategies; a schedule runs "
                                        "each slot on its universe's data", None, None)])
-        return run_schedule(graph, start=start, end=end, policy=policy)
+        return run_schedule(graph, start=start, end=end, policy=policy, log=log)
     return bt.run(graph, data, start=start, end=end, policy=policy, fast=fast, columns=columns, log=log)
 
 

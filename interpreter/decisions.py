@@ -71,3 +71,15 @@ class DecisionLog:
 
     def at(self, bar: int) -> list[tuple[str, dict[str, Any]]]:
         return [(k, d) for k, b, d in self.events if b == bar]
+
+
+class TaggedLog:
+    """One engine's (or gate's) view of a shared log in a run over several instruments or slots:
+    its bar indices are moved onto the shared timeline (``gidx``: local bar -> shared index) and
+    every event says who decided (``instrument``, ``slot``), so one JSONL tells them apart."""
+
+    def __init__(self, log: DecisionLog, tags: dict[str, str], gidx: np.ndarray | None = None) -> None:
+        self.log, self.tags, self.gidx = log, tags, gidx
+
+    def add(self, kind: str, bar: int, data: dict[str, Any]) -> None:
+        self.log.add(kind, bar if self.gidx is None else int(self.gidx[bar]), {**self.tags, **data})

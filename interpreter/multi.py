@@ -28,6 +28,7 @@ from interpreter import metrics as metrics_mod
 from interpreter import results
 from interpreter.batch import evaluate
 from interpreter.data import LoadedBars
+from interpreter.decisions import TaggedLog
 from interpreter.engine import Book, Engine
 from interpreter.feed import market_inputs, run_ids
 from interpreter.reasons import HoldReason
@@ -61,7 +62,8 @@ def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: st
 
         market.stale = stale_mask(graph, bars, inst)
         gidx = np.searchsorted(timeline.ts, b.ts)
-        engines.append((inst, Engine(graph, market, plan, log, book=book, gate=gate, gidx=gidx)))
+        view = TaggedLog(log, {"instrument": inst}, gidx) if log is not None else None
+        engines.append((inst, Engine(graph, market, plan, view, book=book, gate=gate, gidx=gidx)))
     n = timeline.n
     eq = np.empty(n)
     cash = np.empty(n)
@@ -99,7 +101,9 @@ def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: st
         eq[g], cash[g], gross_arr[g] = equity, book.cash, gross
     for _, eng in engines:
         eng.finalize()
-    return build(graph, engines, timeline, eq, cash, gross_arr, gate, data_rows(bars, ids[0]), policy)
+    res = build(graph, engines, timeline, eq, cash, gross_arr, gate, data_rows(bars, ids[0]), policy)
+    res.decisions = log
+    return res
 
 
 def build(graph: Graph, engines: list[tuple[str, Engine]], timeline: Timeline, eq: np.ndarray, cash: np.ndarray,

@@ -113,8 +113,17 @@ def _period(ts: int, rebalance: str) -> int | None:
     return None
 
 
-def run_schedule(pg, *, start=None, end=None, policy: str = "fail") -> results.Result:
+def run_schedule(pg, *, start=None, end=None, policy: str = "fail", log: bool = False) -> results.Result:
+    """``log=True`` keeps one decision log for the plan: every event tagged with the ``slot`` (and
+    ``instrument``) that decided it, the plan's own limits with ``level: plan``."""
+    from interpreter.decisions import DecisionLog, TaggedLog
+
     plan = pg.plan
+    journal = DecisionLog(pg.fingerprint) if log else None
+
+    def view(tags, gidx=None):
+        return TaggedLog(journal, tags, gidx) if journal is not None else None
+
     capital = float(plan["capital"])
     slots: list[SlotRun] = []
     all_bars = {}
@@ -125,22 +134,24 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail") -> results.R
     ts_all = [all_bars[s.name][i].ts for s in slots for i in run_ids(s.graph.plan)]
     timeline = Timeline(np.unique(np.concatenate(ts_all)))
     n = timeline.n
-    plan_gate = RiskGate(plan.get("risk"), timeline, capital, None)
+    plan_gate = RiskGate(plan.get("risk"), timeline, capital, view({"level": "plan"}))
     reserve = capital * (1.0 - sum(s.settings["allocation"] for s in slots))
     for s in slots:
         gplan = s.graph.plan
-        s.gate = RiskGate(gplan.get("risk"), timeline, s.book.cash, None)
+        s.gate = RiskGate(gplan.get("risk"), timeline, s.book.cash, view({"slot": s.name}))
         s.tf_ns = int(round(gplan["timeframe_seconds"] * NS))
         composite = PlanGate(s.gate, plan_gate if plan_gate.active else None)
         bars = all_bars[s.name]
         for inst in run_ids(gplan):
             b = bars[inst]
             values = evaluate(s.graph, market_inputs(s.graph, bars, inst), len(b))
-            from interpreter.modes.backtest import build_market
+            from interpreter.modes.backtest import build_market, stale_mask
 
             gidx = np.searchsorted(timeline.ts, b.ts)
-            eng = Engine(s.graph, build_market(s.graph, b, values), gplan, None, book=s.book, gate=composite,
-                         gidx=gidx)
+            market = build_market(s.graph, b, values)
+            market.stale = stale_mask(s.graph, bars, inst)
+            eng = Engine(s.graph, market, gplan, view({"slot": s.name, "instrument": inst}, gidx),
+                         book=s.book, gate=composite, gidx=gidx)
             eng.entry_window = _window_check(s.settings, plan["holidays"], b.ts, s.tf_ns)
             row = np.full(n, -1, dtype=np.int64)
             row[gidx] = np.arange(len(gidx))
@@ -218,7 +229,9 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail") -> results.R
     for s in slots:
         for _, e in s.engines:
             e.finalize()
-    return _build(pg, slots, timeline, total_eq, gross_arr, slot_eq, plan_gate, all_bars, policy)
+    res = _build(pg, slots, timeline, total_eq, gross_arr, slot_eq, plan_gate, all_bars, policy)
+    res.decisions = journal
+    return res
 
 
 def _on_cadence(s: SlotRun, ts: int) -> bool:

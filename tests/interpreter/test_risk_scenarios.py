@@ -297,3 +297,24 @@ instruments:
     assert set(res.trades["instrument"]) == {"a", "b"}
     # the shared equity curve marks both instruments
     assert (res.equity["equity"].iloc[-1] - 20000) == pytest.approx(res.trades["pnl"].sum())
+
+
+def test_a_basket_decision_log_is_on_the_shared_timeline(tmp_path):
+    """Kraken's BTC and ETH files have different gaps, so each engine's bar index differs from
+    the shared timeline's; the log moves every event onto it and names the instrument."""
+    import json
+
+    import interpreter as api
+
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    res = api.backtest(root / "specs" / "strategies" / "crypto_basket_reversion.yaml", log=True)
+    path = res.write_decisions(tmp_path / "basket.jsonl")
+    events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()][1:]
+    fills = [(e["ts"], e["instrument"], e["action"]) for e in events if e["type"] == "fill"]
+    want = [(t.isoformat(), i, a) for t, i, a in zip(res.fills["time"], res.fills["instrument"], res.fills["action"])]
+    assert len(fills) > 20 and sorted(fills) == sorted(want)
+    assert {e["instrument"] for e in events if e["type"] == "signal"} == {"btc_kraken", "eth_kraken"}
+    stamps = [e["ts"] for e in events]
+    assert stamps == sorted(stamps)

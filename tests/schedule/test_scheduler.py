@@ -146,3 +146,33 @@ def test_shipped_plan_runs_with_slot_telemetry(monkeypatch):
     assert total == pytest.approx(res.trades["pnl"].sum())
     assert {"slot", "instrument"} <= set(res.trades.columns)
     assert np.isfinite(res.metrics["final_equity"])
+
+
+def test_the_plan_journal_says_which_slot_decided(monkeypatch, tmp_path):
+    """One decision log for the whole plan: each fill carries its slot and instrument and lines
+    up with the plan's fills table; the plan's own limits are tagged ``level: plan``; the shared
+    timeline keeps the events in time order; two runs write the same bytes."""
+    import json
+
+    monkeypatch.chdir(ROOT)
+    res = ts.backtest("specs/schedules/stage4_multi.yaml", log=True)
+    path = res.write_decisions(tmp_path / "plan.jsonl")
+    again = ts.backtest("specs/schedules/stage4_multi.yaml", log=True).write_decisions(tmp_path / "again.jsonl")
+    assert path.read_bytes() == again.read_bytes()
+    events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert events[0]["type"] == "session"
+    body = events[1:]
+    assert [e["seq"] for e in body] == list(range(1, len(events)))
+    assert all(("slot" in e) != ("level" in e) for e in body)
+    assert {e["slot"] for e in body if "slot" in e} == set(res.slots)
+    assert {e["level"] for e in body if "level" in e} == {"plan"}
+    fills = [e for e in body if e["type"] == "fill"]
+    got = [(e["ts"], e["slot"], e["instrument"], e["action"]) for e in fills]
+    want = [(t.isoformat(), s, i, a) for t, s, i, a in
+            zip(res.fills["time"], res.fills["slot"], res.fills["instrument"], res.fills["action"])]
+    assert sorted(got) == sorted(want)
+    assert len(fills) == sum(s["fills"] for s in res.slots.values())
+    engine = [e for e in body if e["type"] in ("signal", "decision", "order", "fill")]
+    assert all("instrument" in e for e in engine)
+    stamps = [e["ts"] for e in body]
+    assert stamps == sorted(stamps)
