@@ -347,7 +347,8 @@ class _Builder:
             f"{slip.to_text()} of price, against the trader" if isinstance(slip, ast.Quantity)
             else f"a price distance of {english(slip, ctx)}, against the trader")
         rows = [("fill", "next bar's open" if x.fill == "next_open" else "same bar's close"),
-                ("commission", f"{pct(x.commission)} of notional per side"),
+                ("commission", "each instrument's venue taker fee (see the universe) of notional per side"
+                 if x.commission == "venue" else f"{pct(x.commission)} of notional per side"),
                 ("commission per unit", num(x.commission_per_unit)), ("minimum commission", num(x.min_commission)),
                 ("slippage", slip_words), ("spread", f"{pct(x.spread)} (half paid on each side)")]
         return [Facts(rows), Para("Commission per order = max(commission × units × price + commission per unit "

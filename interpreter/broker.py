@@ -22,11 +22,16 @@ class Costs:
     slippage_value: float = 0.0  # for pct mode (or a constant distance)
 
     @staticmethod
-    def from_plan(plan: dict) -> "Costs":
+    def from_plan(plan: dict, instrument: str | None = None) -> "Costs":
+        """``instrument``: whose venue fee ``commission: venue`` takes (default the strategy's)."""
         ex = plan["execution"]
         slip = plan["slippage"]
+        rate = ex.get("commission", 0.0)
+        if rate == "venue":
+            inst = instrument or plan.get("instrument") or plan["universe"]["instruments"][0]["id"]
+            rate = next(i["fees"]["taker"] for i in plan["universe"]["instruments"] if i["id"] == inst)
         return Costs(
-            commission=float(ex.get("commission", 0.0)),
+            commission=float(rate),
             per_unit=float(ex.get("commission_per_unit", 0.0)),
             minimum=float(ex.get("min_commission", 0.0)),
             spread=float(ex.get("spread", 0.0)),

@@ -115,11 +115,12 @@ class Book:
 
 class Engine:
     def __init__(self, graph: Graph, market: Market, plan: dict[str, Any], log: DecisionLog | None = None,
-                 book: Book | None = None, gate: RiskGate | None = None, gidx: np.ndarray | None = None) -> None:
+                 book: Book | None = None, gate: RiskGate | None = None, gidx: np.ndarray | None = None,
+                 instrument: str | None = None) -> None:
         self.graph = graph
         self.m = market
         self.plan = plan
-        self.costs = Costs.from_plan(plan)
+        self.costs = Costs.from_plan(plan, instrument)
         self.sizer = Sizer(plan)
         self.fill_on_close = plan["execution"]["fill"] == "close"
         self.warmup = graph.warmup

@@ -63,7 +63,8 @@ def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: st
         market.stale = stale_mask(graph, bars, inst)
         gidx = np.searchsorted(timeline.ts, b.ts)
         view = TaggedLog(log, {"instrument": inst}, gidx) if log is not None else None
-        engines.append((inst, Engine(graph, market, plan, view, book=book, gate=gate, gidx=gidx)))
+        engines.append((inst, Engine(graph, market, plan, view, book=book, gate=gate, gidx=gidx,
+                                     instrument=inst)))
     n = timeline.n
     eq = np.empty(n)
     cash = np.empty(n)

@@ -151,7 +151,7 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail", log: bool = 
             market = build_market(s.graph, b, values)
             market.stale = stale_mask(s.graph, bars, inst)
             eng = Engine(s.graph, market, gplan, view({"slot": s.name, "instrument": inst}, gidx),
-                         book=s.book, gate=composite, gidx=gidx)
+                         book=s.book, gate=composite, gidx=gidx, instrument=inst)
             eng.entry_window = _window_check(s.settings, plan["holidays"], b.ts, s.tf_ns)
             row = np.full(n, -1, dtype=np.int64)
             row[gidx] = np.arange(len(gidx))

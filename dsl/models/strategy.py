@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from dsl.models.common import Duration, Formula, Model, Name, Pct, SpecValueError, Tier
 
@@ -100,9 +100,30 @@ class Stops(Model):
     trailing_stop: StopFormula | None = None
 
 
+def _commission(v: Any) -> float | str:
+    """A percentage, or ``venue``; a word close to ``venue`` gets that as its hint."""
+    import difflib
+
+    from dsl import quantities as q
+
+    if v == "venue":
+        return v
+    if isinstance(v, str) and difflib.get_close_matches(v.strip().lower(), ["venue"], cutoff=0.6):
+        raise q.QuantityError(f"expected a percentage like '10bps' or 'venue', got {v!r}", "did you mean 'venue'?")
+    return q.parse_pct(v)
+
+
+#: ``commission``: a percentage of notional, or ``venue`` (the instrument's taker fee).
+Commission = Annotated[float | Literal["venue"], BeforeValidator(_commission), WithJsonSchema(
+    {"anyOf": [{"type": "string", "pattern": r"^-?[0-9.]+\s*(%|bps|bp)$", "examples": ["10bps"]},
+               {"const": "venue"}]})]
+
+
 class Execution(Model):
     fill: Literal["next_open", "close"] = "next_open"
-    commission: Pct = Field(0.0, description="per side, as a fraction of notional")
+    commission: Commission = Field(
+        0.0, description="per side, as a fraction of notional; 'venue': each instrument's taker fee "
+                         "from its universe (fills at the open or close take liquidity)")
     commission_per_unit: float = Field(0.0, ge=0)
     min_commission: float = Field(0.0, ge=0)
     slippage: Annotated[Formula, BeforeValidator(_formula_text)] = Field(

@@ -77,7 +77,7 @@ def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, 
     values = evaluate(graph, market_inputs(graph, bars), n)
     market = build_market(graph, prim, values)
     market.stale = stale_mask(graph, bars, prim_id)
-    engine = Engine(graph, market, plan, DecisionLog(graph.fingerprint) if log else None)
+    engine = Engine(graph, market, plan, DecisionLog(graph.fingerprint) if log else None, instrument=prim_id)
     engine.run_fast() if fast else engine.run_all()
     return finish(graph, engine, bars, prim_id, "backtest", policy)
 

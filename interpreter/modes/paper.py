@@ -260,7 +260,7 @@ class PaperSession:
         self.tf_ns = int(round(plan["timeframe_seconds"] * NS))
         self.market = GrowingMarket(graph)
         self.stream = StreamEvaluator(graph)
-        self.engine = Engine(graph, self.market, plan, log)
+        self.engine = Engine(graph, self.market, plan, log, instrument=self.primary)
         self.check = ArrivalCheck(self.tf_ns, policy)
         self.others: dict[str, AsOf] = {}
         self.htf: dict[str, HigherTimeframe] = {}
