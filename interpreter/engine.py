@@ -298,7 +298,6 @@ class Engine:
                                          "others": [list(o) for o in others]})
 
     def _decide(self, t: int) -> None:
-        n = self.m.n
         entries = self._entry_sides(t)
         if self.trade is not None:
             if self.pending:

@@ -107,6 +107,22 @@ def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: st
     return res
 
 
+def tagged_tables(trades: list[dict[str, Any]], fills: list[dict[str, Any]], tags: list[str], fp12: str,
+                  fill_extra: list[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """trades.csv and fills.csv of a run over several instruments (or slots): each row says whose
+    it is (``tags``: ``instrument``, or ``slot`` and ``instrument``) before the usual columns."""
+    t_cols = ["trade", *tags, *results.TRADE_COLUMNS[1:]]
+    trades_df = pd.DataFrame([{"trade": i, **{k: r[k] for k in t_cols[1:]}} for i, r in enumerate(trades, 1)],
+                             columns=t_cols)
+    trades_df["exit_price"] = trades_df["exit_price"].astype(float)
+    trades_df["fingerprint"] = fp12
+    f_cols = ["time", *tags, "decided_time", "action", "reason", "units", "price", "reference_price", "commission",
+              *fill_extra]
+    fills_df = pd.DataFrame([{k: r[k] for k in f_cols} for r in fills], columns=f_cols)
+    fills_df["fingerprint"] = fp12
+    return trades_df, fills_df
+
+
 def build(graph: Graph, engines: list[tuple[str, Engine]], timeline: Timeline, eq: np.ndarray, cash: np.ndarray,
           gross: np.ndarray, gate: RiskGate, rows: list[dict[str, Any]], policy: str) -> results.Result:
     plan = graph.plan
@@ -132,22 +148,7 @@ def build(graph: Graph, engines: list[tuple[str, Engine]], timeline: Timeline, e
     order = {inst: i for i, (inst, _) in enumerate(engines)}
     trades.sort(key=lambda r: (r["entry_time"], order[r["instrument"]]))
     fills.sort(key=lambda r: (r["time"], order[r["instrument"]]))
-    trades_df = pd.DataFrame([{
-        "trade": i, "instrument": r["instrument"], "side": r["side"], "entry_time": r["entry_time"],
-        "entry_price": r["entry_price"], "units": r["units"], "exit_time": r["exit_time"],
-        "exit_price": r["exit_price"], "commission": r["commission"], "slippage": r["slippage"], "pnl": r["pnl"],
-        "return": r["return"], "bars_held": r["bars_held"], "exit_reason": r["exit_reason"]}
-        for i, r in enumerate(trades, 1)],
-        columns=["trade", "instrument", *results.TRADE_COLUMNS[1:]])
-    trades_df["exit_price"] = trades_df["exit_price"].astype(float)
-    trades_df["fingerprint"] = fp12
-    fills_df = pd.DataFrame([{
-        "time": r["time"], "instrument": r["instrument"], "decided_time": r["decided_time"], "action": r["action"],
-        "reason": r["reason"], "units": r["units"], "price": r["price"], "reference_price": r["reference_price"],
-        "commission": r["commission"], "cash_after": r["cash_after"]} for r in fills],
-        columns=["time", "instrument", "decided_time", "action", "reason", "units", "price", "reference_price",
-                 "commission", "cash_after"])
-    fills_df["fingerprint"] = fp12
+    trades_df, fills_df = tagged_tables(trades, fills, ["instrument"], fp12, ["cash_after"])
     times = results.utc_times(timeline.ts)
     equity_df = pd.DataFrame({"time": times, "gross": gross, "cash": cash, "equity": eq})
     equity_df["fingerprint"] = fp12

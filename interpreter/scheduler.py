@@ -18,7 +18,6 @@ union of every slot's bar times. At each time:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +29,7 @@ from interpreter import results
 from interpreter.batch import evaluate
 from interpreter.engine import Book, Engine
 from interpreter.feed import load_run_data, market_inputs, run_ids
-from interpreter.multi import Timeline
+from interpreter.multi import Timeline, tagged_tables
 from interpreter.reasons import HoldReason
 from interpreter.risk import RiskGate
 
@@ -333,22 +332,7 @@ def _build(pg, slots: list[SlotRun], timeline: Timeline, total_eq, gross, slot_e
         }
     trades.sort(key=lambda r: (r["entry_time"], r["slot"], r["instrument"]))
     fills.sort(key=lambda r: (r["time"], r["slot"], r["instrument"]))
-    trades_df = pd.DataFrame([{
-        "trade": i, "slot": r["slot"], "instrument": r["instrument"], "side": r["side"],
-        "entry_time": r["entry_time"], "entry_price": r["entry_price"], "units": r["units"],
-        "exit_time": r["exit_time"], "exit_price": r["exit_price"], "commission": r["commission"],
-        "slippage": r["slippage"], "pnl": r["pnl"], "return": r["return"], "bars_held": r["bars_held"],
-        "exit_reason": r["exit_reason"]} for i, r in enumerate(trades, 1)],
-        columns=["trade", "slot", "instrument", *results.TRADE_COLUMNS[1:]])
-    trades_df["exit_price"] = trades_df["exit_price"].astype(float)
-    trades_df["fingerprint"] = fp12
-    fills_df = pd.DataFrame([{
-        "time": r["time"], "slot": r["slot"], "instrument": r["instrument"], "decided_time": r["decided_time"],
-        "action": r["action"], "reason": r["reason"], "units": r["units"], "price": r["price"],
-        "reference_price": r["reference_price"], "commission": r["commission"]} for r in fills],
-        columns=["time", "slot", "instrument", "decided_time", "action", "reason", "units", "price",
-                 "reference_price", "commission"])
-    fills_df["fingerprint"] = fp12
+    trades_df, fills_df = tagged_tables(trades, fills, ["slot", "instrument"], fp12)
     times = results.utc_times(timeline.ts)
     eq_cols = {"time": times, "gross": gross, "equity": total_eq}
     for s in slots:

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from dsl.errors import Diagnostic, DslError
 from dsl.graph import Graph
 from interpreter import metrics as metrics_mod
 from interpreter import results

@@ -176,7 +176,6 @@ def render_what_if(rows: list[dict[str, Any]]) -> str:
 def replay_result(graph: Graph, rec: Recorded):
     """The Result of the recorded bars through ``graph`` (identical to the session's own)."""
     from interpreter.modes.backtest import finish
-    from interpreter.modes.paper import session_data_rows
 
     session, _ = _run(graph, rec)
     session.primary_feed = None
