@@ -45,7 +45,7 @@ class Timeline:
 
 
 def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: str = "fail") -> results.Result:
-    from interpreter.modes.backtest import build_market, data_rows
+    from interpreter.modes.backtest import build_market, data_rows, stale_mask
 
     plan = graph.plan
     ids = run_ids(plan)
@@ -58,8 +58,6 @@ def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: st
         b = bars[inst]
         values = evaluate(graph, market_inputs(graph, bars, inst), len(b))
         market = build_market(graph, b, values)
-        from interpreter.modes.backtest import stale_mask
-
         market.stale = stale_mask(graph, bars, inst)
         gidx = np.searchsorted(timeline.ts, b.ts)
         view = TaggedLog(log, {"instrument": inst}, gidx) if log is not None else None

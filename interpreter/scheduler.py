@@ -116,6 +116,7 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail", log: bool = 
     """``log=True`` keeps one decision log for the plan: every event tagged with the ``slot`` (and
     ``instrument``) that decided it, the plan's own limits with ``level: plan``."""
     from interpreter.decisions import DecisionLog, TaggedLog
+    from interpreter.modes.backtest import build_market, stale_mask
 
     plan = pg.plan
     journal = DecisionLog(pg.fingerprint) if log else None
@@ -144,8 +145,6 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail", log: bool = 
         for inst in run_ids(gplan):
             b = bars[inst]
             values = evaluate(s.graph, market_inputs(s.graph, bars, inst), len(b))
-            from interpreter.modes.backtest import build_market, stale_mask
-
             gidx = np.searchsorted(timeline.ts, b.ts)
             market = build_market(s.graph, b, values)
             market.stale = stale_mask(s.graph, bars, inst)
