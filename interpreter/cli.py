@@ -163,10 +163,12 @@ def _data(items: list[str] | None, spec: Path, target: str | None) -> dict[str, 
         else:
             out[""] = item
     if "" in out:
-        graph = api.compile_spec(spec, target=target)
+        from dsl.graph import Graph
         from interpreter.feed import primary_id
 
-        out[primary_id(graph.plan)] = out.pop("")
+        graph = api.compile_spec(spec, target=target)
+        if isinstance(graph, Graph):  # a schedule has no primary instrument: the API refuses --data
+            out[primary_id(graph.plan)] = out.pop("")
     return out
 
 

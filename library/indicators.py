@@ -320,15 +320,11 @@ class ReturnsState:
     """Stream form of :func:`returns`."""
 
     def __init__(self) -> None:
-        self.prev = NAN
-        self.started = False
+        self.lag = _LagState(1)
 
     def update(self, x: float) -> float:
-        prev, self.prev = self.prev, x
-        if not self.started:
-            self.started = True
-            return NAN
-        return ieee_div(x, prev) - 1.0
+        prev = self.lag.push(x)
+        return NAN if prev is None else ieee_div(x, prev) - 1.0
 
 
 register("returns", kind="indicator", batch=returns, stream=ReturnsState, lookback=1)
@@ -344,19 +340,12 @@ def log_returns(x: Series) -> Series:
     return map_scalar(ieee_log, _ratio(x, 1))
 
 
-class LogReturnsState:
+class LogReturnsState(ReturnsState):
     """Stream form of :func:`log_returns`."""
 
-    def __init__(self) -> None:
-        self.prev = NAN
-        self.started = False
-
     def update(self, x: float) -> float:
-        prev, self.prev = self.prev, x
-        if not self.started:
-            self.started = True
-            return NAN
-        return ieee_log(ieee_div(x, prev))
+        prev = self.lag.push(x)
+        return NAN if prev is None else ieee_log(ieee_div(x, prev))
 
 
 register("log_returns", kind="indicator", batch=log_returns, stream=LogReturnsState, lookback=1)

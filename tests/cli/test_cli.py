@@ -154,3 +154,11 @@ def test_check_notes_a_strategy_without_risk_profile(tmp_path):
     r = run("check", str(spec))
     assert r.exit_code == 0
     assert "note: strategy 'free'" in r.output and "no risk limits" in r.output
+
+
+@pytest.mark.parametrize("flags", [["--data", "data/btc_usd_kraken_5m_2019-10-22_2019-11-11.csv"],
+                                   ["--column", "close=Close"]], ids=["data", "column"])
+def test_a_schedule_refuses_strategy_only_flags(flags):
+    r = run("backtest", "specs/schedules/stage4_multi.yaml", *flags)
+    assert r.exit_code == 1
+    assert "U101 --data and --column apply to strategies; a schedule runs each slot on its universe's data" in r.output
