@@ -154,7 +154,28 @@ class _StrategyChecker:
             self.diags.add("E514", f"instrument '{s.instrument}' is not in universe '{s.universe}'",
                            self.doc.span("instrument"), did_you_mean(s.instrument, self.instruments)
                            or f"instruments: {', '.join(self.instruments)}")
+        if s.hedge is not None:
+            self.check_hedge()
         return self.out
+
+    def check_hedge(self) -> None:
+        s, h = self.s, self.s.hedge
+        if s.instrument is None:
+            self.diags.add("E203", "a hedged strategy trades one pair: it needs 'instrument:' for its primary leg",
+                           self.doc.key_span("hedge"), f"add 'instrument: <id>' (a member of '{s.universe}' "
+                           f"other than '{h.instrument}')")
+        if self.universe_known and h.instrument not in self.instruments:
+            self.diags.add("E514", f"hedge instrument '{h.instrument}' is not in universe '{s.universe}'",
+                           self.doc.span("hedge", "instrument"), did_you_mean(h.instrument, self.instruments)
+                           or f"instruments: {', '.join(self.instruments)}")
+        elif h.instrument == s.instrument:
+            self.diags.add("E203", f"the hedge leg is the strategy's own instrument '{h.instrument}'",
+                           self.doc.span("hedge", "instrument"), "hedge with another member of the universe")
+        for key in ("stop_loss", "take_profit", "trailing_stop"):
+            if getattr(s.stops, key) is not None:
+                self.diags.add("E203", f"stops.{key} is not allowed with a hedge: a pair has no intrabar price "
+                               "to stop at", self.doc.key_span("stops", key),
+                               "exit the pair with a formula, e.g. exit: {long: spread < 0 or bars_in_trade >= 36}")
 
     def check_fuzzy_sizing(self) -> None:
         fz = self.ws.get("fuzzy", self.s.sizing.rulebase)

@@ -231,6 +231,8 @@ def _fold(n: ast.Expr, params: dict[str, float]) -> float | bool | None:
 def _canonical_doc(doc, cs: CheckedStrategy | None, fz) -> dict[str, Any]:
     """A document as data, formulas replaced by their canonical text (formatting never counts)."""
     data = doc.model.model_dump(mode="json")
+    if doc.kind == "strategy" and data.get("hedge") is None:
+        data.pop("hedge", None)  # fields added later leave the fingerprints of documents without them alone
     if cs is not None:
         from dsl.english import canonical_formula
 
@@ -353,6 +355,10 @@ def compile_strategy(project: Project, name: str) -> Graph:
         outputs.append(("sizing.vol", node.id))
     for k, e in cs.sizing_inputs.items():
         outputs.append((f"sizing.input.{k}", b.expr(e).id))
+    if s.hedge is not None:  # the hedge leg's prices, aligned like any other-instrument input
+        for col in ("open", "close"):
+            outputs.append((f"hedge.{col}", b.expr(ast.At(ast.Name(col, None), s.hedge.instrument, "instrument",
+                                                          None)).id))
     b.diags.raise_if_errors()
     if b.names:
         nodes = tuple(Node(n.id, n.op, n.args, n.attrs, n.vtype, n.lookback, n.warmup, n.key, n.span,
@@ -408,6 +414,8 @@ def compile_strategy(project: Project, name: str) -> Graph:
         "fuzzy": fuzzy_plan,
         "fuzzy_calls": dict(sorted(b.fuzzy_engines.items())),
     }
+    if s.hedge is not None:
+        plan["hedge"] = s.hedge.model_dump(mode="json")
     canon = {}
     used = list({d.ref: d for d in used}.values())
     for doc in used:

@@ -241,7 +241,8 @@ class _Builder:
             ("warm-up", f"{graph.warmup} bars before the first decision"),
             ("run fingerprint", graph.fingerprint), ("source", doc.file)]),
             Para(f"Decisions are taken at the close of each {s.timeframe} bar with data up to that close; {fill}.")])
-        out = [overview, self.universe_section(uni, traded=s.instrument, title="What it trades")]
+        out = [overview, self.universe_section(uni, traded=s.instrument, title="What it trades",
+                                               hedge=s.hedge.instrument if s.hedge else None)]
         out += self.strategy_core(cs, full=True)
         if s.risk_profile:
             out.append(self.risk_section(s.risk_profile, f"strategy '{s.name}'"))
@@ -289,6 +290,16 @@ class _Builder:
             blocks.append(Para(f"No exit condition for {' and '.join(lone)}: such positions close only by stops."))
         out.append(Section("Entry and exit", blocks))
         out.append(Section("Sizing", self.sizing_blocks(cs, ctx)))
+        if s.hedge is not None:
+            h = s.hedge
+            out.append(Section("Pair", [Para(
+                f"Every position on {s.instrument} comes with the opposite position on {h.instrument}: "
+                f"{num(h.ratio)} × its units, opened and closed on the same fills at {h.instrument}'s "
+                f"{'open' if s.execution.fill == 'next_open' else 'close'} (as the formulas align it). "
+                f"An entry is not taken when {h.instrument} has no price on the fill bar (held as data_gap); an exit "
+                f"is never refused (the hedge closes at its last known close). Each leg pays its own costs; the "
+                f"trade's P&L, commission and slippage are the pair's, and its row adds both legs' prices and the "
+                f"spread ({h.instrument} / {s.instrument} - 1) at entry and exit.")]))
         out.append(Section("Stops", self.stop_blocks(cs, ctx)))
         if full:
             out.append(Section("Costs", self.cost_blocks(cs, ctx)))
@@ -335,6 +346,8 @@ class _Builder:
             else:
                 dist = f"{english(e, ctx)} (a price distance measured on the decision bar, fixed when the entry fills)"
             items.append(FormulaItem(key.replace("_", " "), e.to_text(), words[key].format(dist), _at(cs.doc, "stops", key)))
+        if s.hedge is not None:  # stops are refused on a pair: the hedge is its protection
+            return [Para("No stops: a pair has no intrabar price to stop at; it closes by its exit conditions.")]
         if "stop_loss" not in cs.stops and "trailing_stop" not in cs.stops:
             self.warn("no_stop_loss", f"strategy '{s.name}' has no stop loss (neither stop_loss nor trailing_stop): "
                       "a losing position closes only by its exit condition", _at(cs.doc, "name"))
@@ -355,10 +368,11 @@ class _Builder:
                                   "× units, minimum commission).")]
 
     # ---- universe
-    def universe_section(self, uni: SpecDoc | None, traded: str | None = None, title: str = "Instruments") -> Section:
+    def universe_section(self, uni: SpecDoc | None, traded: str | None = None, title: str = "Instruments",
+                         hedge: str | None = None) -> Section:
         if uni is None:
             return Section(title, [Para("universe not loaded")])
-        rows = [[i.id + (" (traded)" if i.id == traded else ""), i.symbol, i.venue, i.asset_class, str(i.timeframe),
+        rows = [[i.id + (" (traded)" if i.id == traded else " (hedge leg)" if i.id == hedge else ""), i.symbol, i.venue, i.asset_class, str(i.timeframe),
                  i.data, num(i.tick_size), num(i.lot_size), f"{pct(i.fees.maker)} / {pct(i.fees.taker)}", i.currency]
                 for i in uni.model.instruments]
         blocks: list[Any] = [Para(f"Universe {uni.name}: {uni.model.description}".strip().rstrip(":"))]

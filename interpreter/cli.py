@@ -386,9 +386,8 @@ def paper_cmd(
 
     def status(session, t):
         eng = session.engine
-        close = float(session.market.close[t])
         row = {"bar": t, "time": str(session.market.ts[t]), "units": eng.units,
-               "equity": round(eng.cash + eng.units * close, 2), "severity": eng.gate.overall() if eng.gate.active
+               "equity": round(eng.cash + eng.value_at(t)[0], 2), "severity": eng.gate.overall() if eng.gate.active
                else "GREEN", "trades": len(eng.trades)}
         if as_json:
             from interpreter.results import iso

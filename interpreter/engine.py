@@ -58,6 +58,8 @@ class Market:
     values: dict[str, Any]  # batch node values (for trade-state subgraphs)
     sizing_series: dict[str, np.ndarray] = field(default_factory=dict)
     stale: np.ndarray | None = None  # bool per bar: an input from another instrument was stale (NaN)
+    hedge_open: np.ndarray | None = None  # the hedge leg's prices on these bars (NaN where stale)
+    hedge_close: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -87,6 +89,10 @@ class Trade:
     trail_dist: float | None = None
     anchor: float = 0.0
     anchor_upto: int = 0
+    h_units: float = 0.0  # the hedge leg (a pair): opposite units, its fill, reference and commission
+    h_price: float = 0.0
+    h_ref: float = 0.0
+    h_commission: float = 0.0
 
 
 class Book:
@@ -105,9 +111,9 @@ class Book:
             if e is eng:
                 continue
             if e.units:
-                v = e.units * e.last_close
+                v, g = e.marked()
                 value += v
-                gross += abs(v)
+                gross += g
             if e.trade is not None or any(o.action == "entry" for o in e.pending):
                 busy += 1
         return value, gross, busy
@@ -121,6 +127,12 @@ class Engine:
         self.m = market
         self.plan = plan
         self.costs = Costs.from_plan(plan, instrument)
+        self.instrument = instrument or plan.get("instrument")
+        self.hedge = plan.get("hedge")  # a pair: every position comes with the opposite one on this instrument
+        self.hratio = float(self.hedge["ratio"]) if self.hedge else 0.0
+        self.hcosts = Costs.from_plan(plan, self.hedge["instrument"]) if self.hedge else None
+        self.hunits = 0.0
+        self.last_hclose = math.nan
         self.sizer = Sizer(plan)
         self.fill_on_close = plan["execution"]["fill"] == "close"
         self.warmup = graph.warmup
@@ -158,10 +170,37 @@ class Engine:
 
     def equity_with(self, price: float) -> float:
         """Equity with this instrument marked at ``price`` (others at their last closes)."""
+        own = self.units * price + (self.hunits * self.last_hclose if self.hunits else 0.0)
         if self.multi:
             value, _, _ = self.book.others(self)
-            return self.cash + value + self.units * price
-        return self.cash + self.units * price
+            return self.cash + value + own
+        return self.cash + own
+
+    def marked(self) -> tuple[float, float]:
+        """(value, gross) of the position at the last closes seen (both legs of a pair)."""
+        v = self.units * self.last_close
+        if not self.hunits:
+            return v, abs(v)
+        h = self.hunits * self.last_hclose
+        return v + h, abs(v) + abs(h)
+
+    def value_at(self, t: int) -> tuple[float, float]:
+        """(value, gross) of the position marked at bar t's close."""
+        v = self.units * float(self.m.close[t])
+        if not self.hunits:
+            return v, abs(v)
+        h = self.hunits * self._hedge_mark(t)
+        return v + h, abs(v) + abs(h)
+
+    def _hedge_mark(self, t: int) -> float:
+        """The hedge leg's last known close at or before bar t (it can be stale on bar t)."""
+        hc = self.m.hedge_close
+        while t >= 0:
+            v = float(hc[t])
+            if v == v:
+                return v
+            t -= 1
+        return math.nan
 
     # ------------------------------------------------------------ modes
     def run_all(self) -> None:
@@ -219,14 +258,13 @@ class Engine:
 
     # ------------------------------------------------------------ one bar
     def process(self, t: int) -> None:
-        m = self.m
         gate = self.gate
         if gate.active:
             gate.roll(t, self._equity_at)
         self.open_phase(t)
         if gate.monitors:
-            value = self.units * float(m.close[t])
-            if gate.mark(t, self.cash + value, abs(value), value) == "flatten" and self.trade is not None:
+            value, gross = self.value_at(t)
+            if gate.mark(t, self.cash + value, gross, value) == "flatten" and self.trade is not None:
                 self._flatten(t)
         self._decide(t)
 
@@ -240,10 +278,12 @@ class Engine:
                 self._execute(o, t, float(m.open[t]))
         if self.trade is not None:
             self._check_stops(t)
+        if self.hunits:
+            self.last_hclose = self._hedge_mark(t)
 
     def _equity_at(self, bar: int) -> float:
         """Equity marked at bar's close with the current position (valid across skipped bars)."""
-        return self.cash + self.units * float(self.m.close[bar]) if bar >= 0 else self.cash
+        return self.cash + self.value_at(bar)[0] if bar >= 0 else self.cash
 
     def _flatten(self, t: int) -> None:
         """A loss limit's flatten: close at the next fill unless an exit is already on its way."""
@@ -386,11 +426,23 @@ class Engine:
             self._held(o.decided, reason)
             return
         units = o.side * units
+        href = hprice = 0.0
+        if self.hedge:
+            href = float((self.m.hedge_close if self.fill_on_close else self.m.hedge_open)[t])
+            if href != href:
+                self._held(o.decided, HoldReason.DATA_GAP,
+                           f"hedge leg {self.hedge['instrument']} has no price at the fill bar")
+                return
+            hprice = fill_price(self.hcosts, href, -o.side, self._slip(o.decided) * href / ref)
         if self.gate.active:
             value = self.units * price
             others, gross_others = self.book.others(self)[:2] if self.multi else (0.0, 0.0)
-            units, acted = self.gate.check_order(self._g(t), units, price, self.cash + others + value,
-                                                 gross_others + abs(value), others + value, self.sizer.round)
+            # a pair's order: its gross is both legs, its net the difference
+            gross_price = price + self.hratio * hprice
+            net_price = price - self.hratio * hprice if self.hedge else None
+            units, acted = self.gate.check_order(self._g(t), units, gross_price, self.cash + others + value,
+                                                 gross_others + abs(value), others + value, self.sizer.round,
+                                                 net_price)
             if units == 0.0:
                 first = acted[0]
                 self._held(o.decided, first.reason, first.detail, [(c.reason.label, c.detail) for c in acted[1:]])
@@ -401,11 +453,22 @@ class Engine:
         tr = Trade(o.side, units, t, o.decided, price, ref, fee)
         self._set_stops(tr, o.decided)
         self.trade = tr
-        self.events.append((t, self.cash, self.units))
         self.fills.append(self._fill_row(t, o.decided, "entry", o.reason, units, price, ref, fee))
+        if self.hedge:
+            tr.h_units = -self.hratio * units
+            tr.h_price, tr.h_ref = hprice, href
+            tr.h_commission = commission(self.hcosts, tr.h_units, hprice)
+            self.cash -= tr.h_units * hprice + tr.h_commission
+            self.hunits = tr.h_units
+            self.last_hclose = self._hedge_mark(t)
+            self.fills.append(self._fill_row(t, o.decided, "entry", o.reason, tr.h_units, hprice, href,
+                                             tr.h_commission, self.hedge["instrument"]))
+        self.events.append((t, self.cash, self.units))
         if self.log is not None:
+            extra = {"hedge": {"instrument": self.hedge["instrument"], "units": tr.h_units, "price": tr.h_price,
+                               "commission": tr.h_commission}} if self.hedge else {}
             self.log.add("fill", t, {"action": "entry", "units": units, "price": price, "commission": fee,
-                                     "cash_after": self.cash})
+                                     "cash_after": self.cash, **extra})
 
     def _close(self, t: int, ref: float, reason: str, decided: int) -> None:
         tr = self.trade
@@ -415,29 +478,62 @@ class Engine:
         self.cash += units * price - fee
         self.units = 0.0
         self.trade = None
-        self.events.append((t, self.cash, 0.0))
         self.fills.append(self._fill_row(t, decided, "exit", reason, -units, price, ref, fee))
         gross = units * (price - tr.entry_price)
         pnl = gross - tr.entry_commission - fee
+        pair: dict[str, Any] = {}
+        if self.hedge:
+            href, hprice, hfee = self._close_hedge(tr, t, ref, decided, reason)
+            pnl += tr.h_units * (hprice - tr.h_price) - tr.h_commission - hfee
+            fee += hfee
+            pair = self._pair_columns(tr, hprice, price)
+        self.events.append((t, self.cash, 0.0))
         if self.log is not None:
+            extra = {"hedge": {"instrument": self.hedge["instrument"], "units": -tr.h_units, "price": hprice,
+                               "commission": hfee}} if self.hedge else {}
             self.log.add("fill", t, {"action": "exit", "reason": reason, "units": -units, "price": price,
-                                     "commission": fee, "cash_after": self.cash, "pnl": pnl})
+                                     "commission": fee, "cash_after": self.cash, "pnl": pnl, **extra})
         if self.gate.active:
             self.gate.on_trade_closed(pnl, self._g(t))
         self.trades.append({
             "side": "long" if tr.side > 0 else "short",
             "entry_bar": tr.entry_bar, "exit_bar": t,
             "units": abs(units), "entry_price": tr.entry_price, "exit_price": price,
-            "commission": tr.entry_commission + fee,
-            "slippage": abs(units) * (abs(tr.entry_price - tr.entry_ref) + abs(price - ref)),
+            "commission": tr.entry_commission + tr.h_commission + fee,
+            "slippage": abs(units) * (abs(tr.entry_price - tr.entry_ref) + abs(price - ref))
+            + (abs(tr.h_units) * (abs(tr.h_price - tr.h_ref) + abs(pair["hedge_exit_price"] - href)) if pair else 0.0),
             "pnl": pnl, "return": pnl / (abs(units) * tr.entry_price),
-            "bars_held": t - tr.entry_bar, "exit_reason": reason,
+            "bars_held": t - tr.entry_bar, "exit_reason": reason, **pair,
         })
 
-    def _fill_row(self, t, decided, action, reason, units, price, ref, fee) -> dict[str, Any]:
-        return {"bar": t, "decided_bar": decided, "action": action, "reason": reason,
-                "units": units, "price": price, "reference_price": ref, "commission": fee,
-                "cash_after": self.cash}
+    def _close_hedge(self, tr: Trade, t: int, ref: float, decided: int, reason: str) -> tuple[float, float, float]:
+        """Close the hedge leg with the primary one. An exit is never refused: with no fresh
+        quote on the fill bar the hedge closes at its last known close before the fill."""
+        href = float((self.m.hedge_close if self.fill_on_close else self.m.hedge_open)[t])
+        if href != href:
+            href = self._hedge_mark(t if self.fill_on_close else t - 1)
+        hprice = fill_price(self.hcosts, href, tr.side, self._slip(decided) * href / ref)
+        hfee = commission(self.hcosts, tr.h_units, hprice)
+        self.cash += tr.h_units * hprice - hfee
+        self.hunits = 0.0
+        self.fills.append(self._fill_row(t, decided, "exit", reason, -tr.h_units, hprice, href, hfee,
+                                         self.hedge["instrument"]))
+        return href, hprice, hfee
+
+    def _pair_columns(self, tr: Trade, h_exit: float | None, p_exit: float | None) -> dict[str, Any]:
+        """What a pair's trade row adds: the hedge leg and the spread (hedge / primary - 1) at both ends."""
+        return {"hedge_instrument": self.hedge["instrument"], "hedge_units": abs(tr.h_units),
+                "hedge_entry_price": tr.h_price, "hedge_exit_price": h_exit,
+                "entry_spread": tr.h_price / tr.entry_price - 1.0,
+                "exit_spread": h_exit / p_exit - 1.0 if h_exit is not None else None}
+
+    def _fill_row(self, t, decided, action, reason, units, price, ref, fee, instrument=None) -> dict[str, Any]:
+        row = {"bar": t, "decided_bar": decided, "action": action, "reason": reason,
+               "units": units, "price": price, "reference_price": ref, "commission": fee,
+               "cash_after": self.cash}
+        if self.hedge:  # a pair's fills name their leg
+            row["instrument"] = instrument or self.instrument
+        return row
 
     # ------------------------------------------------------------ stops
     def _set_stops(self, tr: Trade, decided: int) -> None:
@@ -558,12 +654,17 @@ class Engine:
             return None
         last = float(self.m.close[-1])
         pnl = tr.units * (last - tr.entry_price) - tr.entry_commission
+        pair: dict[str, Any] = {}
+        if self.hedge:
+            pnl += tr.h_units * (self._hedge_mark(self.m.n - 1) - tr.h_price) - tr.h_commission
+            pair = self._pair_columns(tr, None, None)
         return {"side": "long" if tr.side > 0 else "short", "entry_bar": tr.entry_bar, "exit_bar": None,
                 "units": abs(tr.units), "entry_price": tr.entry_price, "exit_price": None,
-                "commission": tr.entry_commission,
-                "slippage": abs(tr.units) * abs(tr.entry_price - tr.entry_ref),
+                "commission": tr.entry_commission + tr.h_commission,
+                "slippage": abs(tr.units) * abs(tr.entry_price - tr.entry_ref)
+                + abs(tr.h_units) * abs(tr.h_price - tr.h_ref),
                 "pnl": pnl, "return": pnl / (abs(tr.units) * tr.entry_price),
-                "bars_held": self.m.n - 1 - tr.entry_bar, "exit_reason": "open_at_end"}
+                "bars_held": self.m.n - 1 - tr.entry_bar, "exit_reason": "open_at_end", **pair}
 
     def equity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(equity, cash, units) per bar, marked at each bar's close (computed once per run)."""
@@ -587,4 +688,17 @@ class Engine:
             ev_units = np.array([e[2] for e in self.events])
             cash[has] = ev_cash[idx[has]]
             units[has] = ev_units[idx[has]]
+        if self.hedge:  # the hedge leg is -ratio x the primary units, marked at its last known close
+            hc = _ffill(np.asarray(self.m.hedge_close[:n], dtype=np.float64))
+            value = units * self.m.close - self.hratio * units * hc
+            value[units == 0.0] = 0.0
+            return cash + value, cash, units
         return cash + units * self.m.close, cash, units
+
+
+def _ffill(a: np.ndarray) -> np.ndarray:
+    """Forward-fill NaNs (what ``Engine._hedge_mark`` does one bar at a time)."""
+    idx = np.where(np.isnan(a), 0, np.arange(len(a)))
+    np.maximum.accumulate(idx, out=idx)
+    out = a[idx]
+    return out

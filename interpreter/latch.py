@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def eligible(engine: "Engine") -> bool:
     m = engine.m
-    return (not engine.fill_on_close and not engine.plan["stops"] and len(engine.sides) == 1
+    return (not engine.fill_on_close and not engine.plan["stops"] and len(engine.sides) == 1 and not engine.hedge
             and m.exit_root.get(engine.sides[0]) is None)
 
 

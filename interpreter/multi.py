@@ -86,9 +86,9 @@ def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: st
         value = gross = 0.0
         for _, eng in engines:
             if eng.units:
-                v = eng.units * eng.last_close
+                v, g_ = eng.marked()
                 value += v
-                gross += abs(v)
+                gross += g_
         equity = book.cash + value
         if gate.monitors and gate.mark(g, equity, gross, value) == "flatten":
             for k, (_, eng) in enumerate(engines):
@@ -106,11 +106,12 @@ def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: st
 
 
 def tagged_tables(trades: list[dict[str, Any]], fills: list[dict[str, Any]], tags: list[str], fp12: str,
-                  fill_extra: list[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  fill_extra: list[str] = (), trade_extra: list[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """trades.csv and fills.csv of a run over several instruments (or slots): each row says whose
-    it is (``tags``: ``instrument``, or ``slot`` and ``instrument``) before the usual columns."""
-    t_cols = ["trade", *tags, *results.TRADE_COLUMNS[1:]]
-    trades_df = pd.DataFrame([{"trade": i, **{k: r[k] for k in t_cols[1:]}} for i, r in enumerate(trades, 1)],
+    it is (``tags``: ``instrument``, or ``slot`` and ``instrument``) before the usual columns;
+    ``trade_extra`` columns (a pair's) are empty on rows that lack them."""
+    t_cols = ["trade", *tags, *results.TRADE_COLUMNS[1:], *trade_extra]
+    trades_df = pd.DataFrame([{"trade": i, **{k: r.get(k) for k in t_cols[1:]}} for i, r in enumerate(trades, 1)],
                              columns=t_cols)
     trades_df["exit_price"] = trades_df["exit_price"].astype(float)
     trades_df["fingerprint"] = fp12

@@ -21,6 +21,9 @@ from interpreter.reasons import HoldReason
 
 TRADE_COLUMNS = ["trade", "side", "entry_time", "entry_price", "units", "exit_time", "exit_price",
                  "commission", "slippage", "pnl", "return", "bars_held", "exit_reason"]
+#: What a pair's trade adds (a strategy with ``hedge:``): commission, slippage and pnl are both legs'.
+PAIR_COLUMNS = ["hedge_instrument", "hedge_units", "hedge_entry_price", "hedge_exit_price", "entry_spread",
+                "exit_spread"]
 
 
 @dataclass
@@ -251,6 +254,10 @@ def build(target: str, fingerprint: str, mode: str, instrument: str, ts: np.ndar
         "exit_price": tdf["exit_price"].astype(float), "commission": tdf["commission"], "slippage": tdf["slippage"],
         "pnl": tdf["pnl"], "return": tdf["return"], "bars_held": tdf["bars_held"],
         "exit_reason": tdf["exit_reason"]}, columns=TRADE_COLUMNS)
+    if engine.hedge:
+        pair = pd.DataFrame(trades, columns=PAIR_COLUMNS)
+        for col in PAIR_COLUMNS:
+            trades_df[col] = pair[col] if col == "hedge_instrument" else pair[col].astype(float)
     trades_df["fingerprint"] = fp12
     fdf = pd.DataFrame(engine.fills, columns=["bar", "decided_bar", "action", "reason", "units", "price",
                                               "reference_price", "commission", "cash_after"])
@@ -258,6 +265,8 @@ def build(target: str, fingerprint: str, mode: str, instrument: str, ts: np.ndar
         "time": times[fdf["bar"].to_numpy(dtype=np.int64)], "decided_time": times[fdf["decided_bar"].to_numpy(dtype=np.int64)],
         "action": fdf["action"], "reason": fdf["reason"], "units": fdf["units"], "price": fdf["price"],
         "reference_price": fdf["reference_price"], "commission": fdf["commission"], "cash_after": fdf["cash_after"]})
+    if engine.hedge:  # a pair's fills say which leg they are
+        fills_df.insert(1, "instrument", pd.DataFrame(engine.fills, columns=["instrument"])["instrument"])
     fills_df["fingerprint"] = fp12
     eq, cash, units = engine.equity()
     equity_df = pd.DataFrame({"time": times, "units": units, "cash": cash, "equity": eq})

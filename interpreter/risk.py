@@ -343,8 +343,12 @@ class RiskGate:
 
     # ------------------------------------------------------------ when an entry is sized
     def check_order(self, t: int, units: float, price: float, equity: float, gross_now: float,
-                    net_now: float, round_units) -> tuple[float, list[Check]]:
-        """Order limits at the fill: returns (units after reductions, checks that acted)."""
+                    net_now: float, round_units, net_price: float | None = None) -> tuple[float, list[Check]]:
+        """Order limits at the fill: returns (units after reductions, checks that acted).
+
+        ``price`` is the order's gross notional per unit; ``net_price`` its signed net notional
+        per unit when that differs (a pair: both legs gross, their difference net)."""
+        npx = price if net_price is None else net_price
         acted: list[Check] = []
         side = math.copysign(1.0, units)
         size = abs(units)
@@ -361,9 +365,9 @@ class RiskGate:
                 cap = max(room, 0.0) / price
                 value = (gross_now + size * price) / equity if equity > 0 else math.inf
             elif name == "max_net_exposure":
-                room = lim.threshold * max(equity, 0.0) - side * net_now
-                cap = max(room, 0.0) / price
-                value = abs(net_now + side * size * price) / equity if equity > 0 else math.inf
+                room = lim.threshold * max(equity, 0.0) - math.copysign(side, npx) * net_now
+                cap = max(room, 0.0) / abs(npx) if npx else math.inf
+                value = abs(net_now + side * size * npx) / equity if equity > 0 else math.inf
             else:
                 continue
             if size <= cap * (1.0 + 1e-12):

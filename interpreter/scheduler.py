@@ -53,12 +53,12 @@ class PlanGate:
             failed += g.check_decision(t, self.busy if g is self.plan else open_positions)
         return failed
 
-    def check_order(self, t, units, price, equity, gross, net, round_units):
+    def check_order(self, t, units, price, equity, gross, net, round_units, net_price=None):
         acted = []
         for g in self.gates:
             if g is self.plan:
                 equity, gross, net = self.totals(price, units)
-            units, a = g.check_order(t, units, price, equity, gross, net, round_units)
+            units, a = g.check_order(t, units, price, equity, gross, net, round_units, net_price)
             acted += a
             if units == 0.0:
                 break
@@ -95,9 +95,9 @@ class SlotRun:
         value = gross = 0.0
         for _, e in self.engines:
             if e.units:
-                v = e.units * e.last_close
+                v, g = e.marked()
                 value += v
-                gross += abs(v)
+                gross += g
         return self.book.cash + value, gross, value
 
 
@@ -331,7 +331,9 @@ def _build(pg, slots: list[SlotRun], timeline: Timeline, total_eq, gross, slot_e
         }
     trades.sort(key=lambda r: (r["entry_time"], r["slot"], r["instrument"]))
     fills.sort(key=lambda r: (r["time"], r["slot"], r["instrument"]))
-    trades_df, fills_df = tagged_tables(trades, fills, ["slot", "instrument"], fp12)
+    paired = any(e.hedge for s in slots for _, e in s.engines)
+    trades_df, fills_df = tagged_tables(trades, fills, ["slot", "instrument"], fp12,
+                                        trade_extra=results.PAIR_COLUMNS if paired else ())
     times = results.utc_times(timeline.ts)
     eq_cols = {"time": times, "gross": gross, "equity": total_eq}
     for s in slots:

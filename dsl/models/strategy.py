@@ -131,6 +131,14 @@ class Execution(Model):
     spread: Pct = Field(0.0, description="full quoted spread; half is paid on each side")
 
 
+class Hedge(Model):
+    """The second leg of a pair: every position on ``instrument`` comes with the opposite
+    position on this one, opened and closed on the same fills, reported as one trade."""
+
+    instrument: Name = Field(description="the universe member traded against the strategy's instrument")
+    ratio: float = Field(1.0, gt=0, description="hedge units per unit of the primary leg")
+
+
 class Strategy(Model):
     kind: Literal["strategy"]
     name: Name
@@ -148,6 +156,7 @@ class Strategy(Model):
     stops: Stops = Field(default_factory=Stops)
     execution: Execution = Field(default_factory=Execution)
     risk_profile: Name | None = None
+    hedge: Hedge | None = Field(None, description="trade a pair: the opposite position on another instrument")
 
     @model_validator(mode="after")
     def _has_entry(self) -> "Strategy":

@@ -52,8 +52,12 @@ def build_market(graph: Graph, bars: LoadedBars, values: dict[str, Any]) -> Mark
         fz = FuzzySizer(plan["fuzzy"])
         inputs = {name: as_array(graph, values, graph.output(f"sizing.input.{name}").id, n) for name in fz.input_names}
         sizing_series["fuzzy"] = fz.batch(inputs)
-    return Market(bars.ts, bars.open, bars.high, bars.low, bars.close, entry, exit_, exit_root, stop_dist, slip,
-                  values, sizing_series)
+    market = Market(bars.ts, bars.open, bars.high, bars.low, bars.close, entry, exit_, exit_root, stop_dist, slip,
+                    values, sizing_series)
+    if plan.get("hedge"):
+        market.hedge_open = as_array(graph, values, graph.output("hedge.open").id, n)
+        market.hedge_close = as_array(graph, values, graph.output("hedge.close").id, n)
+    return market
 
 
 def run(graph: Graph, data: dict[str, str | Path] | None = None, *, start=None, end=None,

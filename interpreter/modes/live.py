@@ -66,8 +66,7 @@ def _comparable(kind: str, data: dict[str, Any]) -> tuple[str, str]:
 
 def snapshot(session: PaperSession, t: int) -> dict[str, Any]:
     eng = session.engine
-    close = float(session.market.close[t])
-    return {"bar": t, "cash": eng.cash, "units": eng.units, "equity": eng.cash + eng.units * close,
+    return {"bar": t, "cash": eng.cash, "units": eng.units, "equity": eng.cash + eng.value_at(t)[0],
             "severity": eng.gate.overall() if eng.gate.active else "GREEN", "trades": len(eng.trades)}
 
 

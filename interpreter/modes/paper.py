@@ -89,6 +89,8 @@ class GrowingMarket:
         if "__fuzzy__" in self._vals:
             self.sizing_series["fuzzy"] = self._vals["__fuzzy__"]
         self.stale = self._vals.get("__stale__")
+        self.hedge_open = arr(self._roles["hedge.open"]) if "hedge.open" in self._roles else None
+        self.hedge_close = arr(self._roles["hedge.close"]) if "hedge.close" in self._roles else None
 
     @property
     def n(self) -> int:

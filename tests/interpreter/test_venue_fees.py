@@ -32,13 +32,15 @@ def rates(result) -> dict[str, np.ndarray]:
 
 def test_the_venue_rate_on_one_instrument_and_paper_agrees(tmp_path):
     spec = workspace(tmp_path) / "strategies" / "cross_venue_arb.yaml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace("commission: 10bps", "commission: venue"),
+    spec.write_text(spec.read_text(encoding="utf-8").replace("commission: 2bps", "commission: venue"),
                     encoding="utf-8")
     graph = ts.compile_spec(spec)
     back = ts.backtest(graph)
     got = rates(back)
-    assert list(got) == ["btc_kraken"] and len(got["btc_kraken"]) >= 2
+    assert list(got) == ["btc_gemini", "btc_kraken"] and len(got["btc_kraken"]) >= 2  # a pair: both legs
+    assert len(got["btc_gemini"]) == len(got["btc_kraken"])
     assert np.allclose(got["btc_kraken"], 0.0026, rtol=1e-12, atol=0)
+    assert np.allclose(got["btc_gemini"], 0.0035, rtol=1e-12, atol=0)
     files_b = back.write(tmp_path / "backtest")
     files_p = ts.paper(graph).write(tmp_path / "paper")
     for a, b in zip(files_b, files_p):
@@ -59,18 +61,18 @@ def test_venue_changes_the_fingerprint(tmp_path):
     specs = workspace(tmp_path)
     spec = specs / "strategies" / "cross_venue_arb.yaml"
     before = ts.compile_spec(spec).fingerprint
-    spec.write_text(spec.read_text(encoding="utf-8").replace("commission: 10bps", "commission: venue"),
+    spec.write_text(spec.read_text(encoding="utf-8").replace("commission: 2bps", "commission: venue"),
                     encoding="utf-8")
     assert ts.compile_spec(spec).fingerprint != before
 
 
 def test_a_misspelt_venue_is_refused_with_a_hint(tmp_path):
     spec = workspace(tmp_path) / "strategies" / "cross_venue_arb.yaml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace("commission: 10bps", "commission: vneue"),
+    spec.write_text(spec.read_text(encoding="utf-8").replace("commission: 2bps", "commission: vneue"),
                     encoding="utf-8")
     with pytest.raises(DslError) as err:
         ts.compile_spec(spec)
     first = err.value.diagnostics[0]
     assert first.code == "E204" and "'vneue'" in first.message and "did you mean 'venue'" in first.hint
     assert len(err.value.diagnostics) == 1
-    assert (first.span.line, first.span.col) == (21, 42)
+    assert (first.span.line, first.span.col) == (27, 42)
