@@ -92,7 +92,7 @@ def compile_schedule(project: Project, name: str) -> PlanGraph:
                                        doc.span("holidays", i), "write e.g. 2019-12-25")]) from None
     plan = {"kind": "schedule", "name": m.name, "description": m.description, "capital": m.capital,
             "allocation": m.allocation.model_dump(mode="json"), "risk": risk, "risk_profile_name": m.risk_profile,
-            "holidays": sorted(holidays), "slots": [s for s, _ in compiled]}
+            "holidays": sorted(holidays), "netting": m.netting, "slots": [s for s, _ in compiled]}
     canon = {f"{d.kind}.{d.name}": _canonical_doc(d, None, None) for d in used}
     for _, g in compiled:
         canon[g.target] = g.fingerprint

@@ -504,7 +504,10 @@ class _Builder:
         facts = Facts([("capital", num(m.capital)), ("risk profile", m.risk_profile or "none"),
                        ("allocation", f"{m.allocation.method}, rebalanced {m.allocation.rebalance}"
                         + (f", {m.allocation.lookback}-bar lookback" if m.allocation.method != "fixed" else "")),
-                       ("holidays", ", ".join(m.holidays) or "none"), ("source", doc.file)])
+                       ("holidays", ", ".join(m.holidays) or "none"),
+                       ("netting", "opposite orders on one instrument at the same open cross internally (no costs "
+                                   "on the matched units)" if m.netting else "off: every order pays the venue"),
+                       ("source", doc.file)])
         slots = Section("Slots", [Table(["slot", "runs", "universe", "allocation", "capital", "cadence", "window",
                                          "priority", "tier", "fingerprint"], rows)])
         timeline = Section("Timeline (one week, UTC)", [Figure(week_svg(windows), "trading windows of each slot over a week",

@@ -133,6 +133,7 @@ class Engine:
         self.hcosts = Costs.from_plan(plan, self.hedge["instrument"]) if self.hedge else None
         self.hunits = 0.0
         self.last_hclose = math.nan
+        self.deferred: list[tuple[int, int]] | None = None  # (trade row, bar): closed trades the gate hears of later
         self.sizer = Sizer(plan)
         self.fill_on_close = plan["execution"]["fill"] == "close"
         self.warmup = graph.warmup
@@ -493,7 +494,9 @@ class Engine:
                                "commission": hfee}} if self.hedge else {}
             self.log.add("fill", t, {"action": "exit", "reason": reason, "units": -units, "price": price,
                                      "commission": fee, "cash_after": self.cash, "pnl": pnl, **extra})
-        if self.gate.active:
+        if self.deferred is not None:  # a plan may still reprice this exit (netting): tell the gate after
+            self.deferred.append((len(self.trades), t))
+        elif self.gate.active:
             self.gate.on_trade_closed(pnl, self._g(t))
         self.trades.append({
             "side": "long" if tr.side > 0 else "short",
@@ -505,6 +508,55 @@ class Engine:
             "pnl": pnl, "return": pnl / (abs(units) * tr.entry_price),
             "bars_held": t - tr.entry_bar, "exit_reason": reason, **pair,
         })
+
+    def flush_closed(self) -> None:
+        """Tell the risk gate of the trades closed since the last call, with their final P&L."""
+        if self.deferred:
+            if self.gate.active:
+                for i, t in self.deferred:
+                    self.gate.on_trade_closed(self.trades[i]["pnl"], self._g(t))
+            self.deferred.clear()
+
+    def cross(self, k: int, q: float, t: int) -> None:
+        """Netting: ``q`` units of fill row ``k`` (an order at bar t's open) were matched with an
+        opposite order on the same instrument, so they fill at the reference price with no
+        spread, slippage or commission; only the rest went to the venue. Reprices the row, the
+        cash, and the trade it opened or closed."""
+        f = self.fills[k]
+        u, p, r, c = f["units"], f["price"], f["reference_price"], f["commission"]
+        a = abs(u)
+        hedge_leg = bool(self.hedge) and f.get("instrument") == self.hedge["instrument"]
+        p2 = (q * r + (a - q) * p) / a
+        c2 = commission(self.hcosts if hedge_leg else self.costs, a - q, p) if a - q > 0 else 0.0
+        d = u * (p - p2) + (c - c2)
+        self.cash += d
+        f.update(price=p2, commission=c2, cash_after=f["cash_after"] + d)
+        f["netted"] = f.get("netted", 0.0) + q
+        if self.events and self.events[-1][0] == t:
+            bar, cash, units = self.events[-1]
+            self.events[-1] = (bar, cash + d, units)
+        if f["action"] == "entry":
+            tr = self.trade
+            if hedge_leg:
+                tr.h_price, tr.h_commission = p2, c2
+            else:  # stop levels stay where the venue fill placed them (they were live this bar already)
+                tr.entry_price, tr.entry_commission = p2, c2
+        else:
+            row = self.trades[-1]
+            if hedge_leg:
+                row["hedge_exit_price"] = p2
+            else:
+                row["exit_price"] = p2
+            if self.hedge:
+                row["exit_spread"] = row["hedge_exit_price"] / row["exit_price"] - 1.0
+            row["commission"] -= c - c2
+            row["slippage"] -= q * abs(p - r)
+            row["pnl"] += d
+            row["return"] = row["pnl"] / (row["units"] * row["entry_price"])
+        if self.log is not None:
+            self.log.add("net", t, {"instrument": f.get("instrument", self.instrument), "action": f["action"],
+                                    "units": u, "crossed": q, "price": p2, "venue_price": p, "commission": c2,
+                                    "venue_commission": c, "saved": d})
 
     def _close_hedge(self, tr: Trade, t: int, ref: float, decided: int, reason: str) -> tuple[float, float, float]:
         """Close the hedge leg with the primary one. An exit is never refused: with no fresh

@@ -176,17 +176,27 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail", log: bool = 
     rebalance = plan["allocation"]["rebalance"]
     method = plan["allocation"]["method"]
     lookback = int(plan["allocation"]["lookback"])
+    netting = plan.get("netting", False)
+    if netting:
+        for s in slots:
+            for _, e in s.engines:
+                e.deferred = []
     for g in range(n):
         if plan_gate.active:
             plan_gate.roll(g, lambda b: float(total_eq[b]) if b >= 0 else capital)
         for s in slots:
             if s.gate.active:
                 s.gate.roll(g, lambda b, s=s: float(slot_eq[s.name][b]) if b >= 0 else s.book.cash)
+        made = []
         for s in slots:
-            for k, (_, eng) in enumerate(s.engines):
+            for k, (inst, eng) in enumerate(s.engines):
                 t = s.local[k][g]
                 if t >= 0:
+                    before = len(eng.fills)
                     eng.open_phase(t)
+                    made.append((inst, eng, t, before))
+        if netting:
+            _net(made)
         total = reserve
         gross_total = value_total = 0.0
         for s in slots:
@@ -230,6 +240,34 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail", log: bool = 
     res = _build(pg, slots, timeline, total_eq, gross_arr, slot_eq, plan_gate, all_bars, policy)
     res.decisions = journal
     return res
+
+
+STOP_REASONS = ("stop_loss", "trailing_stop", "take_profit")
+
+
+def _net(made: list[tuple[str, Engine, int, int]]) -> None:
+    """Cross opposite orders on one instrument that filled at this bar's open (market orders
+    decided on the previous bar; stop fills are the venue's): the matched units — the smaller
+    of the bought and sold totals, shared pro rata — fill at the open with no costs."""
+    legs: dict[str, list[tuple[Engine, int, int, float]]] = {}
+    for inst, eng, t, before in made:
+        for k in range(before, len(eng.fills)):
+            f = eng.fills[k]
+            if f["reason"] in STOP_REASONS or f["bar"] != t or f["decided_bar"] >= t:
+                continue
+            if f["action"] == "entry" and (eng.trade is None or eng.trade.entry_bar != t):
+                continue  # opened and stopped out within the bar: the venue filled it
+            legs.setdefault(f.get("instrument", inst), []).append((eng, k, t, f["units"]))
+    for rows in legs.values():
+        bought = sum(u for *_, u in rows if u > 0)
+        sold = -sum(u for *_, u in rows if u < 0)
+        matched = min(bought, sold)
+        if matched <= 0.0:
+            continue
+        for eng, k, t, u in rows:
+            eng.cross(k, abs(u) * matched / (bought if u > 0 else sold), t)
+    for _, eng, _, _ in made:
+        eng.flush_closed()
 
 
 def _on_cadence(s: SlotRun, ts: int) -> bool:
@@ -306,7 +344,7 @@ def _build(pg, slots: list[SlotRun], timeline: Timeline, total_eq, gross, slot_e
                 trades.append({"slot": s.name, "instrument": inst, **r, "entry_time": times[r["entry_bar"]],
                                "exit_time": times[r["exit_bar"]] if r["exit_bar"] is not None else pd.NaT})
             for f in eng.fills:
-                fills.append({"slot": s.name, "instrument": inst, **f, "time": times[f["bar"]],
+                fills.append({"slot": s.name, "instrument": inst, "netted": 0.0, **f, "time": times[f["bar"]],
                               "decided_time": times[f["decided_bar"]]})
             hold = eng.hold[:eng.m.n]
             codes, counts = np.unique(hold[hold > 0], return_counts=True)
@@ -333,6 +371,7 @@ def _build(pg, slots: list[SlotRun], timeline: Timeline, total_eq, gross, slot_e
     fills.sort(key=lambda r: (r["time"], r["slot"], r["instrument"]))
     paired = any(e.hedge for s in slots for _, e in s.engines)
     trades_df, fills_df = tagged_tables(trades, fills, ["slot", "instrument"], fp12,
+                                        fill_extra=["netted"] if pg.plan.get("netting") else (),
                                         trade_extra=results.PAIR_COLUMNS if paired else ())
     times = results.utc_times(timeline.ts)
     eq_cols = {"time": times, "gross": gross, "equity": total_eq}

@@ -48,6 +48,8 @@ class Schedule(Model):
     slots: list[Slot] = Field(min_length=1)
     allocation: AllocationPlan = Field(default_factory=AllocationPlan)
     holidays: list[str] = Field(default_factory=list, description="dates (YYYY-MM-DD) with no trading")
+    netting: bool = Field(True, description="cross opposite orders on one instrument filling at the same open "
+                                            "internally: the matched units pay no spread, slippage or commission")
 
     @model_validator(mode="after")
     def _allocations(self) -> "Schedule":
