@@ -86,6 +86,7 @@ class SlotRun:
     transfers: float = 0.0  # net cash moved in by rebalancing
     local: list[list[int]] = field(default_factory=list)
     tf_ns: int = 0
+    composite: Any = None
 
     @property
     def name(self) -> str:
@@ -115,75 +116,111 @@ def _period(ts: int, rebalance: str) -> int | None:
 def run_schedule(pg, *, start=None, end=None, policy: str = "fail", log: bool = False) -> results.Result:
     """``log=True`` keeps one decision log for the plan: every event tagged with the ``slot`` (and
     ``instrument``) that decided it, the plan's own limits with ``level: plan``."""
-    from interpreter.decisions import DecisionLog, TaggedLog
+    from interpreter.decisions import DecisionLog
     from interpreter.modes.backtest import build_market, stale_mask
 
-    plan = pg.plan
     journal = DecisionLog(pg.fingerprint) if log else None
-
-    def view(tags, gidx=None):
-        return TaggedLog(journal, tags, gidx) if journal is not None else None
-
-    capital = float(plan["capital"])
-    slots: list[SlotRun] = []
-    all_bars = {}
-    for settings, graph in pg.slots:
-        bars = load_run_data(graph, start=start, end=end, policy=policy)
-        slots.append(SlotRun(settings, graph, Book(capital * settings["allocation"]), None))
-        all_bars[settings["name"]] = bars
-    ts_all = [all_bars[s.name][i].ts for s in slots for i in run_ids(s.graph.plan)]
+    all_bars = {settings["name"]: load_run_data(graph, start=start, end=end, policy=policy)
+                for settings, graph in pg.slots}
+    ts_all = [all_bars[settings["name"]][i].ts for settings, graph in pg.slots for i in run_ids(graph.plan)]
     timeline = Timeline(np.unique(np.concatenate(ts_all)))
     n = timeline.n
-    plan_gate = RiskGate(plan.get("risk"), timeline, capital, view({"level": "plan"}))
-    reserve = capital * (1.0 - sum(s.settings["allocation"] for s in slots))
-    for s in slots:
-        gplan = s.graph.plan
-        s.gate = RiskGate(gplan.get("risk"), timeline, s.book.cash, view({"slot": s.name}))
-        s.tf_ns = int(round(gplan["timeframe_seconds"] * NS))
-        composite = PlanGate(s.gate, plan_gate if plan_gate.active else None)
+    run = PlanRun(pg, timeline, journal)
+    for s in run.slots:
         bars = all_bars[s.name]
-        for inst in run_ids(gplan):
+        for inst in run_ids(s.graph.plan):
             b = bars[inst]
             values = evaluate(s.graph, market_inputs(s.graph, bars, inst), len(b))
             gidx = np.searchsorted(timeline.ts, b.ts)
             market = build_market(s.graph, b, values)
             market.stale = stale_mask(s.graph, bars, inst)
-            eng = Engine(s.graph, market, gplan, view({"slot": s.name, "instrument": inst}, gidx),
-                         book=s.book, gate=composite, gidx=gidx, instrument=inst)
-            eng.entry_window = _window_check(s.settings, plan["holidays"], b.ts, s.tf_ns)
+            run.add_engine(s, inst, market, gidx)
             row = np.full(n, -1, dtype=np.int64)
             row[gidx] = np.arange(len(gidx))
-            s.engines.append((inst, eng))
             s.local.append(row.tolist())
+    for g in range(n):
+        run.step(g)
+    res = run.result(plan_data_rows(run.slots, all_bars), policy, "backtest")
+    res.decisions = journal
+    return res
 
-    def totals(price, units):  # the plan gate's view of the whole portfolio
+
+def plan_data_rows(slots: list["SlotRun"], all_bars: dict[str, dict]) -> list[dict[str, Any]]:
+    """Each instrument's data row once, in slot order."""
+    from interpreter.modes.backtest import data_rows
+
+    rows = []
+    seen = set()
+    for s in slots:
+        for r in data_rows(all_bars[s.name], run_ids(s.graph.plan)[0]):
+            if r["instrument"] not in seen:
+                seen.add(r["instrument"])
+                rows.append(r)
+    return rows
+
+
+class PlanRun:
+    """A plan's loop, one time of the shared timeline at a time: backtest steps through the whole
+    timeline, paper mode steps as bars arrive — the same code, so both decide the same.
+
+    ``timeline.ts`` (and every slot's ``local`` map from timeline index to each engine's bar,
+    -1 when it has none) must cover time g when ``step(g)`` runs.
+    """
+
+    def __init__(self, pg, timeline, log=None) -> None:
+        from interpreter.decisions import TaggedLog
+
+        self.pg = pg
+        plan = pg.plan
+        self.timeline = timeline
+        self.log = log
+        self.view = (lambda tags, gidx=None: TaggedLog(log, tags, gidx)) if log is not None else (lambda *a, **k: None)
+        capital = self.capital = float(plan["capital"])
+        self.slots = [SlotRun(settings, graph, Book(capital * settings["allocation"]), None)
+                      for settings, graph in pg.slots]
+        self.plan_gate = RiskGate(plan.get("risk"), timeline, capital, self.view({"level": "plan"}))
+        self.reserve = capital * (1.0 - sum(s.settings["allocation"] for s in self.slots))
+        for s in self.slots:
+            gplan = s.graph.plan
+            s.gate = RiskGate(gplan.get("risk"), timeline, s.book.cash, self.view({"slot": s.name}))
+            s.tf_ns = int(round(gplan["timeframe_seconds"] * NS))
+            s.composite = PlanGate(s.gate, self.plan_gate if self.plan_gate.active else None)
+        self.slot_eq: dict[str, list[float]] = {s.name: [] for s in self.slots}
+        self.total_eq: list[float] = []
+        self.gross: list[float] = []
+        self.period = None
+        self.plan_counts = any(lim.name == "max_open_positions" for lim in self.plan_gate.limits.values())
+        self.rebalance = plan["allocation"]["rebalance"]
+        self.method = plan["allocation"]["method"]
+        self.lookback = int(plan["allocation"]["lookback"])
+        self.netting = plan.get("netting", False)
+
+    def totals(self, price=None, units=None) -> tuple[float, float, float]:
+        """The plan gate's view of the whole portfolio: (equity, gross, net)."""
         value = gross = 0.0
-        for s in slots:
+        for s in self.slots:
             _, g, v = s.value()
             value += v
             gross += g
-        return sum(s.book.cash for s in slots) + reserve + value, gross, value
+        return sum(s.book.cash for s in self.slots) + self.reserve + value, gross, value
 
-    for s in slots:
-        for _, e in s.engines:
-            e.gate.totals = totals
-            e.gate.busy = 0
-    slot_eq = {s.name: np.empty(n) for s in slots}
-    total_eq = np.empty(n)
-    gross_arr = np.empty(n)
-    period = None
-    plan_counts = any(lim.name == "max_open_positions" for lim in plan_gate.limits.values())
-    rebalance = plan["allocation"]["rebalance"]
-    method = plan["allocation"]["method"]
-    lookback = int(plan["allocation"]["lookback"])
-    netting = plan.get("netting", False)
-    if netting:
-        for s in slots:
-            for _, e in s.engines:
-                e.deferred = []
-    for g in range(n):
-        if plan_gate.active:
-            plan_gate.roll(g, lambda b: float(total_eq[b]) if b >= 0 else capital)
+    def add_engine(self, s: "SlotRun", inst: str, market, gidx) -> Engine:
+        """An engine for one instrument of slot ``s``; ``gidx`` maps its bars to timeline indices."""
+        eng = Engine(s.graph, market, s.graph.plan, self.view({"slot": s.name, "instrument": inst}, gidx),
+                     book=s.book, gate=s.composite, gidx=gidx, instrument=inst)
+        eng.entry_window = _window_check(s.settings, self.pg.plan["holidays"], market, s.tf_ns)
+        eng.gate.totals = self.totals
+        eng.gate.busy = 0
+        if self.netting:
+            eng.deferred = []
+        s.engines.append((inst, eng))
+        return eng
+
+    def step(self, g: int) -> None:
+        slots, capital = self.slots, self.capital
+        total_eq, slot_eq = self.total_eq, self.slot_eq
+        if self.plan_gate.active:
+            self.plan_gate.roll(g, lambda b: float(total_eq[b]) if b >= 0 else capital)
         for s in slots:
             if s.gate.active:
                 s.gate.roll(g, lambda b, s=s: float(slot_eq[s.name][b]) if b >= 0 else s.book.cash)
@@ -195,9 +232,9 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail", log: bool = 
                     before = len(eng.fills)
                     eng.open_phase(t)
                     made.append((inst, eng, t, before))
-        if netting:
+        if self.netting:
             _net(made)
-        total = reserve
+        total = self.reserve
         gross_total = value_total = 0.0
         for s in slots:
             eq, gross, value = s.value()
@@ -206,40 +243,45 @@ def run_schedule(pg, *, start=None, end=None, policy: str = "fail", log: bool = 
             total += eq
             gross_total += gross
             value_total += value
-        if plan_gate.monitors and plan_gate.mark(g, total, gross_total, value_total) == "flatten":
+        if self.plan_gate.monitors and self.plan_gate.mark(g, total, gross_total, value_total) == "flatten":
             for s in slots:
                 _flatten(s, g)
-        p = _period(int(timeline.ts[g]), rebalance)
-        if p is not None and period is not None and p != period:
-            _rebalance(slots, method, lookback, slot_eq, g, total - reserve)
-        period = p
+        p = _period(int(self.timeline.ts[g]), self.rebalance)
+        if p is not None and self.period is not None and p != self.period:
+            _rebalance(slots, self.method, self.lookback, slot_eq, g, total - self.reserve)
+        self.period = p
         for s in slots:
             for k, (_, eng) in enumerate(s.engines):
                 t = s.local[k][g]
                 if t < 0:
                     continue
-                if plan_counts:  # the plan's max_open_positions counts every slot's positions
+                if self.plan_counts:  # the plan's max_open_positions counts every slot's positions
                     eng.gate.busy = sum(1 for s2 in slots for _, e in s2.engines
                                         if e.trade is not None or any(o.action == "entry" for o in e.pending))
                 if _on_cadence(s, int(eng.m.ts[t])):
                     eng._decide(t)
                 elif any(eng.m.entry[side][t] for side in eng.sides):
                     eng._held(t, HoldReason.OFF_CADENCE, f"{s.name} decides every {s.settings['cadence']}")
-        total = reserve
+        total = self.reserve
         gross_total = 0.0
         for s in slots:
             eq, gross, _ = s.value()
-            slot_eq[s.name][g] = eq
+            slot_eq[s.name].append(eq)
             total += eq
             gross_total += gross
-        total_eq[g] = total
-        gross_arr[g] = gross_total
-    for s in slots:
-        for _, e in s.engines:
-            e.finalize()
-    res = _build(pg, slots, timeline, total_eq, gross_arr, slot_eq, plan_gate, all_bars, policy)
-    res.decisions = journal
-    return res
+        total_eq.append(total)
+        self.gross.append(gross_total)
+
+    def finish(self) -> None:
+        for s in self.slots:
+            for _, e in s.engines:
+                e.finalize()
+
+    def result(self, rows: list[dict[str, Any]], policy: str, mode: str) -> results.Result:
+        self.finish()
+        slot_eq = {k: np.asarray(v, dtype=np.float64) for k, v in self.slot_eq.items()}
+        return _build(self.pg, self.slots, self.timeline, np.asarray(self.total_eq, dtype=np.float64),
+                      np.asarray(self.gross, dtype=np.float64), slot_eq, self.plan_gate, rows, policy, mode)
 
 
 STOP_REASONS = ("stop_loss", "trailing_stop", "take_profit")
@@ -277,7 +319,7 @@ def _on_cadence(s: SlotRun, ts: int) -> bool:
     return (ts + s.tf_ns) % int(round(cad * NS)) == 0
 
 
-def _window_check(settings: dict[str, Any], holidays: list[str], ts: np.ndarray, tf_ns: int):
+def _window_check(settings: dict[str, Any], holidays: list[str], market, tf_ns: int):
     window = settings.get("window")
     hol = set(holidays)
     if window is None and not hol:
@@ -285,7 +327,7 @@ def _window_check(settings: dict[str, Any], holidays: list[str], ts: np.ndarray,
     days = set(window["days"]) if window else None
 
     def check(t: int):
-        stamp = pd.Timestamp(int(ts[t]) + tf_ns - 1, unit="ns")  # the bar's last instant: its close
+        stamp = pd.Timestamp(int(market.ts[t]) + tf_ns - 1, unit="ns")  # the bar's last instant: its close
         if stamp.date().isoformat() in hol:
             return HoldReason.OUTSIDE_WINDOW, f"{stamp.date()} is a holiday of the plan"
         if window is not None:
@@ -309,7 +351,7 @@ def _rebalance(slots: list[SlotRun], method: str, lookback: int, slot_eq: dict, 
     if method in ("inverse_vol", "risk_parity") and g > lookback:
         vols = []
         for s in slots:
-            hist = slot_eq[s.name][g - lookback:g]
+            hist = np.asarray(slot_eq[s.name][g - lookback:g], dtype=np.float64)
             r = hist[1:] / hist[:-1] - 1.0
             sd = float(np.std(r, ddof=1)) if len(r) > 1 else 0.0
             vols.append(sd)
@@ -325,10 +367,8 @@ def _rebalance(slots: list[SlotRun], method: str, lookback: int, slot_eq: dict, 
         s.transfers += move
 
 
-def _build(pg, slots: list[SlotRun], timeline: Timeline, total_eq, gross, slot_eq, plan_gate, all_bars,
-           policy: str) -> results.Result:
-    from interpreter.modes.backtest import data_rows
-
+def _build(pg, slots: list[SlotRun], timeline: Timeline, total_eq, gross, slot_eq, plan_gate, data: list[dict],
+           policy: str, mode: str) -> results.Result:
     fp12 = pg.fingerprint[:12]
     trades, fills = [], []
     telemetry: dict[str, Any] = {}
@@ -410,17 +450,11 @@ def _build(pg, slots: list[SlotRun], timeline: Timeline, total_eq, gross, slot_e
             "final_severity": plan_gate.overall(),
             "worst_severity": max((x["to"] for x in tl), key=ranks.__getitem__, default="GREEN"),
             "halted": plan_gate.halted or None, "severity_changes": len(tl)}
-    rows = []
-    seen = set()
-    for s in slots:
-        for r in data_rows(all_bars[s.name], run_ids(s.graph.plan)[0]):
-            if r["instrument"] not in seen:
-                seen.add(r["instrument"])
-                rows.append(r)
+    seen = {r["instrument"] for r in data}
     settings = {"capital": pg.plan["capital"], "allocation": pg.plan["allocation"], "policy": policy,
                 "slots": [s.name for s in slots]}
-    res = results.Result(pg.target, pg.fingerprint, "backtest", ",".join(sorted(seen)), metrics, trades_df,
-                         fills_df, equity_df, dict(sorted(holds.items())), rows, settings, [], None, risk_events,
+    res = results.Result(pg.target, pg.fingerprint, mode, ",".join(sorted(seen)), metrics, trades_df,
+                         fills_df, equity_df, dict(sorted(holds.items())), data, settings, [], None, risk_events,
                          severity_df, risk, {}, None, timeline.ts, {})
     res.slots = telemetry
     return res
