@@ -371,7 +371,8 @@ def paper_cmd(
     target: TargetOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run a strategy bar by bar with a journal; restarting with the same journal resumes it."""
+    """Run a strategy (or a schedule: every slot, from its universes' files) bar by bar with a
+    journal; restarting with the same journal resumes it."""
     import sys
 
     from interpreter import feeds as fd
@@ -385,6 +386,22 @@ def paper_cmd(
     tty = sys.stderr.isatty()
 
     def status(session, t):
+        if hasattr(session, "run"):  # a plan: t is the time's index on its timeline
+            from interpreter.results import iso
+
+            engines = [e for s in session.run.slots for _, e in s.engines]
+            gate = session.run.plan_gate
+            row = {"step": t, "time": iso(int(session.timeline.ts[t])), "equity": round(session.equity(), 2),
+                   "positions": sum(1 for e in engines if e.trade is not None),
+                   "severity": gate.overall() if gate.active else "GREEN",
+                   "trades": sum(len(e.trades) for e in engines)}
+            if as_json:
+                typer.echo(json.dumps(row, sort_keys=True))
+            elif tty:
+                sys.stderr.write(f"\r{row['time']}  positions {row['positions']}  equity {row['equity']:,.2f}  "
+                                 f"{row['severity']}  trades {row['trades']}   ")
+                sys.stderr.flush()
+            return
         eng = session.engine
         row = {"bar": t, "time": str(session.market.ts[t]), "units": eng.units,
                "equity": round(eng.cash + eng.value_at(t)[0], 2), "severity": eng.gate.overall() if eng.gate.active

@@ -253,7 +253,9 @@ class ArrivalCheck:
 class PaperSession:
     """One strategy, fed bar by bar; ``on_bar`` returns the bar index (or None if skipped)."""
 
-    def __init__(self, graph: Graph, *, policy: str = "fail", log=None, primary: str | None = None) -> None:
+    def __init__(self, graph: Graph, *, policy: str = "fail", log=None, primary: str | None = None,
+                 engine=None) -> None:
+        """``engine(market) -> Engine``: who builds the engine (a plan's slots share books and gates)."""
         from interpreter.feed import alignment, primary_id
 
         self.graph = graph
@@ -262,7 +264,8 @@ class PaperSession:
         self.tf_ns = int(round(plan["timeframe_seconds"] * NS))
         self.market = GrowingMarket(graph)
         self.stream = StreamEvaluator(graph)
-        self.engine = Engine(graph, self.market, plan, log, instrument=self.primary)
+        self.engine = engine(self.market) if engine is not None else Engine(graph, self.market, plan, log,
+                                                                            instrument=self.primary)
         self.check = ArrivalCheck(self.tf_ns, policy)
         self.others: dict[str, AsOf] = {}
         self.htf: dict[str, HigherTimeframe] = {}
@@ -297,6 +300,13 @@ class PaperSession:
             self.fuzzy_inputs = {name: graph.output(f"sizing.input.{name}").id for name in self.fuzzy.input_names}
 
     def on_bar(self, bar: Bar) -> int | None:
+        t = self.ingest(bar)
+        if t is not None:
+            self.engine.process(t)
+        return t
+
+    def ingest(self, bar: Bar) -> int | None:
+        """Evaluate the bar and append it to the market; the engine has not acted on it yet."""
         if bar.instrument not in (None, self.primary):
             if bar.instrument in self.others:
                 self.others[bar.instrument].update(bar)
@@ -328,7 +338,6 @@ class PaperSession:
         if len(eng.hold) < self.market._cap:
             eng.hold = np.resize(eng.hold, self.market._cap)
             eng.hold[t:] = 0
-        eng.process(t)
         return t
 
     def feed(self, bars: Iterable[Bar]) -> None:

@@ -193,3 +193,26 @@ def session_data_rows_from_header(session: PaperSession, rec: Recorded) -> list[
              "bars": m.n, "timeframe": rec.header.get("timeframe"),
              "first": iso(int(m.ts[0])) if m.n else None, "last": iso(int(m.ts[-1])) if m.n else None,
              "gaps": sum(1 for f in session.check.findings if f["code"] == "D110")}]
+
+
+def verify_plan_replay(pg, path, key: bytes, *, results: bool = False):
+    """A plan's journal replayed step by step through a fresh plan session (``plan_paper``)."""
+    from interpreter.modes.live import BarLog
+    from interpreter.modes.plan_paper import PlanSession, data_rows, plan_feeds, recorded_steps, replay_steps
+
+    read = jn.read_journal(path, key)
+    header = next((e for e in read.events if e.get("type") == "session_start"), {})
+    steps = recorded_steps(read.events)
+    if pg.fingerprint != header.get("fingerprint"):
+        report = ReplayReport(False, len(steps), 0, False, changed_documents(pg, header))
+        return (report, None) if results else report
+    log = BarLog()
+    session = PlanSession(pg, policy=header.get("policy", "fail"), log=log)
+    stopped = any(e.get("type") == "session_stop" for e in read.events)
+    _, diff = replay_steps(session, log, steps, final=stopped)
+    events = sum(len(r) for _, r in steps)
+    report = ReplayReport(diff is None, session.timeline.n, events, True, [], diff)
+    if not results:
+        return report
+    session.feeds = plan_feeds(pg, header.get("policy", "fail"))
+    return report, session.run.result(data_rows(session), header.get("policy", "fail"), "replay")
