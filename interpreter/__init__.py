@@ -255,26 +255,35 @@ def paper(spec_or_graph, *, feed: "str | Path | object | None" = None, speed: fl
     ``journal``: a journal writer-like object with ``bar(t, events)`` (see ``interpreter.journal``).
     ``on_bar(session, t)`` is called after every processed bar (live status).
 
-    A schedule runs too: every slot's instruments from their universes' files (no ``feed``),
-    each time of the plan's timeline once all its bars are in; ``t`` is then the timeline index.
+    A schedule, or a strategy over several instruments, runs too: every instrument from its
+    universe's file (no ``feed``), each time of the shared timeline once all its bars are in;
+    ``t`` is then the timeline index.
     """
-    from dsl.graph import Graph
     from interpreter.modes import paper as pm
 
     graph = spec_or_graph if not isinstance(spec_or_graph, (str, Path)) else compile_spec(
         spec_or_graph, target=target, params=params)
-    if not isinstance(graph, Graph):  # a schedule
+    if _stepped(graph, columns):  # a schedule, or a strategy over several instruments
         from interpreter.modes import plan_paper as pp
 
-        if columns:
-            from dsl.errors import Diagnostic, DslError
-
-            raise DslError([Diagnostic("U101", "--column applies to strategies; a schedule reads each slot's "
-                                       "universe files", None, None)])
-        session, bars = pp.open_plan_session(graph, feed, speed=speed, policy=policy, log=journal)
+        session, bars = pp.open_stepped_session(graph, feed, speed=speed, policy=policy, log=journal)
         return pp.run_plan_session(session, bars, on_bar=on_bar, max_bars=max_bars)
     session, bars = pm.open_session(graph, feed, speed=speed, policy=policy, columns=columns, log=journal)
     return pm.run_session(session, bars, on_bar=on_bar, max_bars=max_bars)
+
+
+def _stepped(graph, columns) -> bool:
+    """True for what paper mode runs on a shared timeline: a schedule, or a basket strategy."""
+    from dsl.errors import Diagnostic, DslError
+    from dsl.graph import Graph
+    from interpreter.feed import run_ids
+
+    if isinstance(graph, Graph) and len(run_ids(graph.plan)) == 1:
+        return False
+    if columns:
+        raise DslError([Diagnostic("U101", "--column applies to a strategy on one instrument; this run reads each "
+                                   "instrument's universe file with its own columns", None, None)])
+    return True
 
 
 def _analysis_for(spec: Path, workspace: list[str | Path] | None = None) -> tuple[dsl.Analysis, list[Path]]:
@@ -389,14 +398,9 @@ def paper_session(spec: str | Path, journal: str | Path, *, feed=None, speed: fl
                                    "only the key's id")])
     key, key_id = loaded
     graph = compile_spec(spec, target=target, params=params)
-    from dsl.graph import Graph
-
-    if not isinstance(graph, Graph):  # a schedule
+    if _stepped(graph, columns):  # a schedule, or a strategy over several instruments
         from interpreter.modes.plan_paper import run_plan_journaled
 
-        if columns:
-            raise DslError([Diagnostic("U101", "--column applies to strategies; a schedule reads each slot's "
-                                       "universe files", None, None)])
         return run_plan_journaled(graph, journal, key, key_id, feed=feed, speed=speed, policy=policy, fsync=fsync,
                                   spec=str(_relative(Path(spec))), version=__version__, on_bar=on_bar,
                                   stop_after=stop_after)
@@ -435,14 +439,15 @@ def replay(journal: str | Path, *, spec: str | Path | None = None, key_file: str
             raise DslError([Diagnostic("E108", f"the journal's spec '{recorded_spec}' is not here", None,
                                        "run from the folder the session ran in, or pass --spec")])
         graph = compile_spec(recorded_spec, params=rec.header.get("params") or None)
-        if rec.header.get("kind") == "schedule":
+        if rec.header.get("kind") in ("schedule", "basket"):
             return rp.verify_plan_replay(graph, journal, loaded[0], results=results)
         report = rp.verify_replay(graph, rec)
         if results:
             return report, rp.replay_result(graph, rec)
         return report
     graph = compile_spec(spec)
-    if rec.header.get("kind") == "schedule":
-        raise DslError([Diagnostic("U101", "what-if (--spec) compares one strategy's decisions; this journal is a "
-                                   "plan's", None, "verify the plan's journal with `tradespec replay JOURNAL`")])
+    if rec.header.get("kind") in ("schedule", "basket"):
+        raise DslError([Diagnostic("U101", "what-if (--spec) compares one strategy on one instrument; this journal "
+                                   f"is a {'plan' if rec.header['kind'] == 'schedule' else 'basket'}'s", None,
+                                   "verify it with `tradespec replay JOURNAL`")])
     return rp.what_if(graph, rec)

@@ -389,8 +389,8 @@ def paper_cmd(
         if hasattr(session, "run"):  # a plan: t is the time's index on its timeline
             from interpreter.results import iso
 
-            engines = [e for s in session.run.slots for _, e in s.engines]
-            gate = session.run.plan_gate
+            engines = session.engines()
+            gate = session.gate
             row = {"step": t, "time": iso(int(session.timeline.ts[t])), "equity": round(session.equity(), 2),
                    "positions": sum(1 for e in engines if e.trade is not None),
                    "severity": gate.overall() if gate.active else "GREEN",

@@ -47,39 +47,56 @@ class Timeline:
 def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: str = "fail") -> results.Result:
     from interpreter.modes.backtest import build_market, data_rows, stale_mask
 
-    plan = graph.plan
-    ids = run_ids(plan)
+    ids = run_ids(graph.plan)
     timeline = Timeline(np.unique(np.concatenate([bars[i].ts for i in ids])))
-    capital = float(plan["capital"])
-    gate = RiskGate(plan.get("risk"), timeline, capital, log)
-    book = Book(capital)
-    engines: list[tuple[str, Engine]] = []
+    run = MultiRun(graph, timeline, log)
+    n = timeline.n
     for inst in ids:
         b = bars[inst]
         values = evaluate(graph, market_inputs(graph, bars, inst), len(b))
         market = build_market(graph, b, values)
         market.stale = stale_mask(graph, bars, inst)
         gidx = np.searchsorted(timeline.ts, b.ts)
-        view = TaggedLog(log, {"instrument": inst}, gidx) if log is not None else None
-        engines.append((inst, Engine(graph, market, plan, view, book=book, gate=gate, gidx=gidx,
-                                     instrument=inst)))
-    n = timeline.n
-    eq = np.empty(n)
-    cash = np.empty(n)
-    gross_arr = np.empty(n)
-    # which local bar each instrument has at each shared time (-1: none)
-    local = []
-    for _, eng in engines:
-        row = np.full(n, -1, dtype=np.int64)
-        row[eng.gidx] = np.arange(len(eng.gidx))
-        local.append(row.tolist())
-
-    def equity_at(g: int) -> float:
-        return float(eq[g]) if g >= 0 else capital
-
+        run.add_engine(inst, market, gidx)
+        row = np.full(n, -1, dtype=np.int64)  # which local bar the instrument has at each shared time
+        row[gidx] = np.arange(len(gidx))
+        run.local.append(row.tolist())
     for g in range(n):
+        run.step(g)
+    res = run.result(data_rows(bars, ids[0]), policy, "backtest")
+    res.decisions = log
+    return res
+
+
+class MultiRun:
+    """One strategy over several instruments, one time of the shared timeline at a time
+    (backtest steps through it, paper mode as bars arrive). ``local[k][g]``: engine k's bar at
+    time g, or -1."""
+
+    def __init__(self, graph: Graph, timeline, log=None) -> None:
+        self.graph = graph
+        self.timeline = timeline
+        self.log = log
+        self.capital = float(graph.plan["capital"])
+        self.gate = RiskGate(graph.plan.get("risk"), timeline, self.capital, log)
+        self.book = Book(self.capital)
+        self.engines: list[tuple[str, Engine]] = []
+        self.local: list[list[int]] = []
+        self.eq: list[float] = []
+        self.cash: list[float] = []
+        self.gross: list[float] = []
+
+    def add_engine(self, inst: str, market, gidx) -> Engine:
+        view = TaggedLog(self.log, {"instrument": inst}, gidx) if self.log is not None else None
+        eng = Engine(self.graph, market, self.graph.plan, view, book=self.book, gate=self.gate, gidx=gidx,
+                     instrument=inst)
+        self.engines.append((inst, eng))
+        return eng
+
+    def step(self, g: int) -> None:
+        gate, book, engines, local, eq = self.gate, self.book, self.engines, self.local, self.eq
         if gate.active:
-            gate.roll(g, equity_at)
+            gate.roll(g, lambda b: float(eq[b]) if b >= 0 else self.capital)
         active = [(eng, local[k][g]) for k, (_, eng) in enumerate(engines) if local[k][g] >= 0]
         for eng, t in active:
             eng.open_phase(t)
@@ -97,12 +114,19 @@ def run_multi(graph: Graph, bars: dict[str, LoadedBars], *, log=None, policy: st
                     eng._flatten(last)
         for eng, t in active:
             eng._decide(t)
-        eq[g], cash[g], gross_arr[g] = equity, book.cash, gross
-    for _, eng in engines:
-        eng.finalize()
-    res = build(graph, engines, timeline, eq, cash, gross_arr, gate, data_rows(bars, ids[0]), policy)
-    res.decisions = log
-    return res
+        eq.append(equity)
+        self.cash.append(book.cash)
+        self.gross.append(gross)
+
+    def finish(self) -> None:
+        for _, eng in self.engines:
+            eng.finalize()
+
+    def result(self, rows: list[dict[str, Any]], policy: str, mode: str) -> results.Result:
+        self.finish()
+        f64 = lambda x: np.asarray(x, dtype=np.float64)  # noqa: E731
+        return build(self.graph, self.engines, self.timeline, f64(self.eq), f64(self.cash), f64(self.gross),
+                     self.gate, rows, policy, mode)
 
 
 def tagged_tables(trades: list[dict[str, Any]], fills: list[dict[str, Any]], tags: list[str], fp12: str,
@@ -123,7 +147,8 @@ def tagged_tables(trades: list[dict[str, Any]], fills: list[dict[str, Any]], tag
 
 
 def build(graph: Graph, engines: list[tuple[str, Engine]], timeline: Timeline, eq: np.ndarray, cash: np.ndarray,
-          gross: np.ndarray, gate: RiskGate, rows: list[dict[str, Any]], policy: str) -> results.Result:
+          gross: np.ndarray, gate: RiskGate, rows: list[dict[str, Any]], policy: str,
+          mode: str = "backtest") -> results.Result:
     plan = graph.plan
     fp12 = graph.fingerprint[:12]
     trades, fills, holds = [], [], {}
@@ -180,7 +205,7 @@ def build(graph: Graph, engines: list[tuple[str, Engine]], timeline: Timeline, e
     settings = {"params": plan["params"], "timeframe": plan["timeframe"], "capital": plan["capital"],
                 "fill": plan["execution"]["fill"], "warmup_bars": graph.warmup, "policy": policy,
                 "instruments": [inst for inst, _ in engines]}
-    res = results.Result(graph.target, graph.fingerprint, "backtest", ",".join(i for i, _ in engines), metrics,
+    res = results.Result(graph.target, graph.fingerprint, mode, ",".join(i for i, _ in engines), metrics,
                          trades_df, fills_df, equity_df, dict(sorted(holds.items())), rows, settings, notes, None,
                          risk_events, severity_df, risk, {}, None, timeline.ts, {})
     res.holds_by_instrument = hold_by_inst

@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dsl.errors import Diagnostic, DslError
+from dsl.graph import Graph
 from interpreter.feeds import Bar
 from interpreter.modes.paper import PaperSession, refuse_research
 
@@ -53,28 +54,21 @@ class GrowingTimeline:
 
 
 class PlanSession:
-    """A plan fed bar by bar; ``on_bar`` returns the timeline index of a step it completed."""
+    """Several (strategy, instrument) streams driving one shared loop — a plan's ``PlanRun`` or
+    a basket's ``MultiRun``; ``on_bar`` returns the timeline index of a time it completed."""
 
-    def __init__(self, pg, *, policy: str = "fail", log=None) -> None:
-        from interpreter.feed import run_ids
-        from interpreter.scheduler import PlanRun
-
-        self.pg = pg
+    def __init__(self, kind: str, target, run, timeline: GrowingTimeline, members, *, policy: str = "fail") -> None:
+        """``members``: (graph, instrument, local map to extend, engine builder(market, gidx))."""
+        self.kind, self.target = kind, target  # target: the PlanGraph or the strategy's Graph
         self.policy = policy
-        self.timeline = GrowingTimeline()
-        self.run = PlanRun(pg, self.timeline, log)
-        self.members: list[tuple[Any, int, PaperSession, list[int]]] = []
-        for s in self.run.slots:
-            refuse_research(s.graph)
-            for inst in run_ids(s.graph.plan):
-                gidx: list[int] = []
-
-                def build(market, s=s, inst=inst, gidx=gidx):
-                    return self.run.add_engine(s, inst, market, gidx)
-
-                sess = PaperSession(s.graph, policy=policy, primary=inst, engine=build)
-                s.local.append([])
-                self.members.append((s, len(s.local) - 1, sess, gidx))
+        self.timeline = timeline
+        self.run = run
+        self.members: list[tuple[list[int], PaperSession, list[int]]] = []
+        for graph, inst, local, build in members:
+            gidx: list[int] = []
+            sess = PaperSession(graph, policy=policy, primary=inst,
+                                engine=lambda market, build=build, gidx=gidx: build(market, gidx))
+            self.members.append((local, sess, gidx))
         self.pending: list[Bar] = []
         self.flushed: list[Bar] = []  # the bars of the last completed time (for the journal)
         self.last_ts: int | None = None
@@ -87,22 +81,22 @@ class PlanSession:
         return g
 
     def flush(self) -> int | None:
-        """Complete the pending time: returns its timeline index, or None if no slot trades it."""
+        """Complete the pending time: returns its timeline index, or None if nothing trades it."""
         bars, self.pending = self.pending, []
         self.flushed = bars
         if not bars:
             return None
         ts = bars[0].ts
         if self.last_ts is not None and ts < self.last_ts:
-            raise DslError([Diagnostic("D104", f"{bars[0].where}: bar is older than the plan's last time "
+            raise DslError([Diagnostic("D104", f"{bars[0].where}: bar is older than the session's last time "
                                        "(out of order)", None, "feed each instrument's bars in time order")])
         self.last_ts = ts
-        for _, _, sess, _ in self.members:
+        for _, sess, _ in self.members:
             for b in bars:
                 if b.instrument != sess.primary and b.instrument in sess.others:
                     sess.others[b.instrument].update(b)
         got = []
-        for _, _, sess, _ in self.members:
+        for _, sess, _ in self.members:
             t = None
             for b in bars:
                 if b.instrument == sess.primary:
@@ -111,43 +105,82 @@ class PlanSession:
         if all(t is None for t in got):
             return None
         g = self.timeline.append(ts)
-        for (s, k, _, gidx), t in zip(self.members, got):
-            s.local[k].append(-1 if t is None else t)
+        for (local, _, gidx), t in zip(self.members, got):
+            local.append(-1 if t is None else t)
             if t is not None:
                 gidx.append(g)
         self.run.step(g)
         return g
 
-    def finish(self) -> int | None:
-        g = self.flush()
-        self.run.finish()
-        return g
+    def engines(self) -> list:
+        return [sess.engine for _, sess, _ in self.members]
+
+    @property
+    def gate(self):
+        return self.run.plan_gate if self.kind == "schedule" else self.run.gate
 
     def equity(self) -> float:
-        return float(self.run.total_eq[-1]) if self.run.total_eq else self.run.capital
+        series = self.run.total_eq if self.kind == "schedule" else self.run.eq
+        return float(series[-1]) if series else self.run.capital
+
+    def graphs(self) -> list[tuple[str, Graph]]:
+        """(slot name, strategy graph) of what the session runs."""
+        if self.kind == "schedule":
+            return [(st["name"], g) for st, g in self.target.slots]
+        return [(self.target.plan["name"], self.target)]
 
 
-def plan_feeds(pg, policy: str = "fail", speed: float = 0.0):
-    """One file feed per instrument any slot reads, and the slots' data as backtest loads it."""
+def plan_session(pg, *, policy: str = "fail", log=None) -> PlanSession:
+    from interpreter.feed import run_ids
+    from interpreter.scheduler import PlanRun
+
+    timeline = GrowingTimeline()
+    run = PlanRun(pg, timeline, log)
+    members = []
+    for s in run.slots:
+        refuse_research(s.graph)
+        for inst in run_ids(s.graph.plan):
+            s.local.append([])
+            members.append((s.graph, inst, s.local[-1],
+                            lambda market, gidx, s=s, inst=inst: run.add_engine(s, inst, market, gidx)))
+    return PlanSession("schedule", pg, run, timeline, members, policy=policy)
+
+
+def basket_session(graph: Graph, *, policy: str = "fail", log=None) -> PlanSession:
+    """A strategy over several instruments of its universe (``multi.run_multi``'s loop)."""
+    from interpreter.feed import run_ids
+    from interpreter.multi import MultiRun
+
+    refuse_research(graph)
+    timeline = GrowingTimeline()
+    run = MultiRun(graph, timeline, log)
+    members = []
+    for inst in run_ids(graph.plan):
+        run.local.append([])
+        members.append((graph, inst, run.local[-1], lambda market, gidx, inst=inst: run.add_engine(inst, market, gidx)))
+    return PlanSession("basket", graph, run, timeline, members, policy=policy)
+
+
+def session_feeds(graphs: list[tuple[str, Graph]], policy: str = "fail", speed: float = 0.0):
+    """One file feed per instrument any of ``graphs`` reads (each once, by id)."""
     from interpreter import feeds
     from interpreter.feed import needed_instruments, run_ids
 
     files: dict[str, dict[str, Any]] = {}
-    for settings, graph in pg.slots:
+    for name, graph in graphs:
         by_id = {i["id"]: i for i in graph.plan["universe"]["instruments"]}
         for inst in sorted(set(run_ids(graph.plan)) | needed_instruments(graph)):
             spec = by_id[inst]
             seen = files.get(inst)
             if seen is not None and Path(seen["data_file"]).resolve() != Path(spec["data_file"]).resolve():
                 raise DslError([Diagnostic("U101", f"instrument '{inst}' reads '{seen['data_file']}' in one slot "
-                                           f"and '{spec['data_file']}' in slot '{settings['name']}'", None,
+                                           f"and '{spec['data_file']}' in slot '{name}'", None,
                                            "a paper session feeds each instrument once: give the universes one "
                                            "file per instrument id, or rename one of them")])
             files[inst] = spec
-    out = {inst: feeds.FileFeed(spec["data_file"], timeframe=spec.get("timeframe"),
-                                columns=spec.get("columns") or None, policy=policy, instrument=inst, speed=speed)
-           for inst, spec in sorted(files.items())}
-    return out
+    return {inst: feeds.FileFeed(spec["data_file"], timeframe=spec.get("timeframe"),
+                                 columns=spec.get("columns") or None, policy=policy, instrument=inst, speed=speed)
+            for inst, spec in sorted(files.items())}
 
 
 def merged(feeds: dict[str, Any]):
@@ -156,26 +189,34 @@ def merged(feeds: dict[str, Any]):
     return (b for _, _, b in heapq.merge(*ranked, key=lambda x: (x[0], x[1])))
 
 
-def open_plan_session(pg, feed=None, *, speed: float = 0.0, policy: str = "fail", log=None):
+def open_stepped_session(target, feed=None, *, speed: float = 0.0, policy: str = "fail", log=None):
+    """A paper session of a plan (PlanGraph) or of a strategy over several instruments (Graph)."""
+    is_plan = not isinstance(target, Graph)
+    name = target.plan["name"]
     if feed is not None:
-        raise DslError([Diagnostic("U101", f"schedule '{pg.plan['name']}' reads every slot's files; a paper "
-                                   "session of a plan takes no --feed or --tail", None,
-                                   "drop --feed/--tail (the universes' files feed the plan)")])
-    feeds = plan_feeds(pg, policy, speed)
-    session = PlanSession(pg, policy=policy, log=log)
+        what = f"schedule '{name}' reads every slot's files" if is_plan else \
+            f"strategy '{name}' trades several instruments and reads their universe's files"
+        raise DslError([Diagnostic("U101", f"{what}; its paper session takes no --feed or --tail", None,
+                                   "drop --feed/--tail (the universes' files feed the session)")])
+    session = (plan_session if is_plan else basket_session)(target, policy=policy, log=log)
+    feeds = session_feeds(session.graphs(), policy, speed)
     session.feeds = feeds
     session.sources = [{**f.source, "instrument": inst} for inst, f in feeds.items()]
     return session, merged(feeds)
 
 
 def data_rows(session: PlanSession) -> list[dict[str, Any]]:
-    """The data rows a backtest of the plan reports, from the files the session read."""
+    """The data rows a backtest reports, from the files the session read."""
     from interpreter.feed import needed_instruments, run_ids
+    from interpreter.modes.backtest import data_rows as rows_of
     from interpreter.scheduler import plan_data_rows
 
-    bars = {s.name: {i: session.feeds[i].bars for i in set(run_ids(s.graph.plan)) | needed_instruments(s.graph)}
-            for s in session.run.slots}
-    return plan_data_rows(session.run.slots, bars)
+    def bars(graph):
+        return {i: session.feeds[i].bars for i in set(run_ids(graph.plan)) | needed_instruments(graph)}
+
+    if session.kind == "schedule":
+        return plan_data_rows(session.run.slots, {s.name: bars(s.graph) for s in session.run.slots})
+    return rows_of(bars(session.target), run_ids(session.target.plan)[0])
 
 
 def run_plan_session(session: PlanSession, bars, *, on_bar: Callable | None = None, max_bars: int | None = None):
@@ -197,9 +238,15 @@ def run_plan_session(session: PlanSession, bars, *, on_bar: Callable | None = No
 
 # ---------------------------------------------------------------- journal
 def plan_header(pg, session: PlanSession, spec: str | None, version: str) -> dict[str, Any]:
-    return {"fingerprint": pg.fingerprint, "target": pg.target, "spec": spec, "tradespec": version,
-            "mode": "paper", "kind": "schedule", "slots": [s.name for s in session.run.slots],
-            "sources": session.sources, "documents": [list(d) for d in pg.documents], "policy": session.policy}
+    header = {"fingerprint": pg.fingerprint, "target": pg.target, "spec": spec, "tradespec": version,
+              "mode": "paper", "kind": session.kind, "sources": session.sources,
+              "documents": [list(d) for d in pg.documents], "policy": session.policy}
+    if session.kind == "schedule":
+        header["slots"] = [s.name for s in session.run.slots]
+    else:
+        header["params"] = pg.plan["params"]
+        header["instruments"] = [inst for inst, _ in session.run.engines]
+    return header
 
 
 def _group(session: PlanSession, g: int, events: list) -> list[tuple[str, dict[str, Any]]]:
@@ -224,7 +271,7 @@ def run_plan_journaled(pg, journal_path: str | Path, key: bytes, key_id: str, *,
 
     path = Path(journal_path)
     log = BarLog()
-    session, bars = open_plan_session(pg, feed, speed=speed, policy=policy, log=log)
+    session, bars = open_stepped_session(pg, feed, speed=speed, policy=policy, log=log)
     fp12 = pg.fingerprint[:12]
     resumed_at = None
     last_ts = None

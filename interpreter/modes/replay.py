@@ -198,21 +198,22 @@ def session_data_rows_from_header(session: PaperSession, rec: Recorded) -> list[
 def verify_plan_replay(pg, path, key: bytes, *, results: bool = False):
     """A plan's journal replayed step by step through a fresh plan session (``plan_paper``)."""
     from interpreter.modes.live import BarLog
-    from interpreter.modes.plan_paper import PlanSession, data_rows, plan_feeds, recorded_steps, replay_steps
+    from interpreter.modes import plan_paper as pp
 
     read = jn.read_journal(path, key)
     header = next((e for e in read.events if e.get("type") == "session_start"), {})
-    steps = recorded_steps(read.events)
+    steps = pp.recorded_steps(read.events)
     if pg.fingerprint != header.get("fingerprint"):
         report = ReplayReport(False, len(steps), 0, False, changed_documents(pg, header))
         return (report, None) if results else report
     log = BarLog()
-    session = PlanSession(pg, policy=header.get("policy", "fail"), log=log)
+    make = pp.plan_session if header.get("kind") == "schedule" else pp.basket_session
+    session = make(pg, policy=header.get("policy", "fail"), log=log)
     stopped = any(e.get("type") == "session_stop" for e in read.events)
-    _, diff = replay_steps(session, log, steps, final=stopped)
+    _, diff = pp.replay_steps(session, log, steps, final=stopped)
     events = sum(len(r) for _, r in steps)
     report = ReplayReport(diff is None, session.timeline.n, events, True, [], diff)
     if not results:
         return report
-    session.feeds = plan_feeds(pg, header.get("policy", "fail"))
-    return report, session.run.result(data_rows(session), header.get("policy", "fail"), "replay")
+    session.feeds = pp.session_feeds(session.graphs(), header.get("policy", "fail"))
+    return report, session.run.result(pp.data_rows(session), header.get("policy", "fail"), "replay")

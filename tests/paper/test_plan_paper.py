@@ -138,7 +138,7 @@ def test_a_plan_takes_no_feed_and_no_what_if(tmp_path):
     ts.paper_session(PLAN, journal, stop_after=50)
     with pytest.raises(DslError) as err:
         ts.replay(journal, spec="specs/strategies/ma_crossover.yaml")
-    assert "plan's" in err.value.diagnostics[0].message
+    assert "a plan" in err.value.diagnostics[0].message
 
 
 def test_replay_of_a_plan_names_the_changed_document(tmp_path):
@@ -157,3 +157,27 @@ def test_replay_of_a_plan_names_the_changed_document(tmp_path):
     assert report.changed_documents == ["strategy.cross_venue_arb"]
     r = CliRunner().invoke(app, ["replay", str(journal)])
     assert r.exit_code == 1 and "strategy.cross_venue_arb" in r.output
+
+
+BASKET = "specs/strategies/crypto_basket_reversion.yaml"
+
+
+def test_a_basket_strategy_runs_in_paper_mode_journaled_and_resumed(tmp_path):
+    back = ts.backtest(BASKET)
+    back.write(tmp_path / "backtest")
+    journal = tmp_path / "basket.jsonl"
+    assert ts.paper_session(BASKET, journal, stop_after=1500) is None
+    out = ts.paper_session(BASKET, journal)
+    out.write(tmp_path / "paper")
+    same_files(tmp_path / "paper", tmp_path / "backtest")
+    header = json.loads(journal.read_text().splitlines()[0])
+    assert header["kind"] == "basket" and header["instruments"] == ["btc_kraken", "eth_kraken"]
+    assert steps(journal) == list(range(len(back.equity)))
+    report, replayed = ts.replay(journal, results=True)
+    assert report.identical
+    replayed.write(tmp_path / "replayed")
+    same_files(tmp_path / "replayed", tmp_path / "backtest")
+    r = CliRunner().invoke(app, ["paper", BASKET, "--journal", str(tmp_path / "j2.jsonl"), "--feed", "-"])
+    assert r.exit_code == 1 and "trades several instruments" in r.output and "Traceback" not in r.output
+    with pytest.raises(DslError, match="--column applies to a strategy on one instrument"):
+        ts.paper(BASKET, columns={"close": "Close"})
