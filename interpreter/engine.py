@@ -133,6 +133,7 @@ class Engine:
         self.hcosts = Costs.from_plan(plan, self.hedge["instrument"]) if self.hedge else None
         self.hunits = 0.0
         self.last_hclose = math.nan
+        self.orders = 0  # orders placed (entries, exits, risk flattens), filled or not
         self.deferred: list[tuple[int, int]] | None = None  # (trade row, bar): closed trades the gate hears of later
         self.sizer = Sizer(plan)
         self.fill_on_close = plan["execution"]["fill"] == "close"
@@ -291,6 +292,7 @@ class Engine:
         if self.pending and any(o.action == "exit" for o in self.pending):
             return
         reason = "risk"
+        self.orders += 1
         self.gate.on_order(self._g(t))
         side = -self.trade.side
         if self.fill_on_close:
@@ -348,6 +350,7 @@ class Engine:
                 self._log_signal(t, entries, exiting)
             if exiting:
                 side = -self.trade.side
+                self.orders += 1
                 self.gate.on_order(self._g(t))
                 if self.log is not None:
                     self.log.add("order", t, {"action": "exit", "side": "sell" if side < 0 else "buy",
@@ -403,6 +406,7 @@ class Engine:
         return True
 
     def _queue_entry(self, t: int, side: int, name: str) -> None:
+        self.orders += 1
         self.gate.on_order(self._g(t))
         if self.log is not None:
             self.log.add("order", t, {"action": "entry", "side": "buy" if side > 0 else "sell",

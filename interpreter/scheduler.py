@@ -186,6 +186,7 @@ class PlanRun:
             s.tf_ns = int(round(gplan["timeframe_seconds"] * NS))
             s.composite = PlanGate(s.gate, self.plan_gate if self.plan_gate.active else None)
         self.slot_eq: dict[str, list[float]] = {s.name: [] for s in self.slots}
+        self.slot_gross: dict[str, list[float]] = {s.name: [] for s in self.slots}
         self.total_eq: list[float] = []
         self.gross: list[float] = []
         self.period = None
@@ -267,6 +268,7 @@ class PlanRun:
         for s in slots:
             eq, gross, _ = s.value()
             slot_eq[s.name].append(eq)
+            self.slot_gross[s.name].append(gross)
             total += eq
             gross_total += gross
         total_eq.append(total)
@@ -280,8 +282,21 @@ class PlanRun:
     def result(self, rows: list[dict[str, Any]], policy: str, mode: str) -> results.Result:
         self.finish()
         slot_eq = {k: np.asarray(v, dtype=np.float64) for k, v in self.slot_eq.items()}
-        return _build(self.pg, self.slots, self.timeline, np.asarray(self.total_eq, dtype=np.float64),
-                      np.asarray(self.gross, dtype=np.float64), slot_eq, self.plan_gate, rows, policy, mode)
+        res = _build(self.pg, self.slots, self.timeline, np.asarray(self.total_eq, dtype=np.float64),
+                     np.asarray(self.gross, dtype=np.float64), slot_eq, self.plan_gate, rows, policy, mode)
+        for s in self.slots:  # exposure telemetry: how much of its equity a slot had at work, and how often
+            eq = slot_eq[s.name]
+            gross = np.asarray(self.slot_gross[s.name], dtype=np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(eq > 0, gross / eq, 0.0)
+            res.slots[s.name].update({
+                "orders": sum(e.orders for _, e in s.engines),
+                "avg_exposure": float(ratio.mean()) if len(ratio) else 0.0,
+                "max_exposure": float(ratio.max()) if len(ratio) else 0.0,
+                "time_in_market": float(np.count_nonzero(gross) / len(gross)) if len(gross) else 0.0,
+            })
+            res.slots[s.name] = dict(sorted(res.slots[s.name].items()))
+        return res
 
 
 STOP_REASONS = ("stop_loss", "trailing_stop", "take_profit")

@@ -178,3 +178,30 @@ def test_the_plan_journal_says_which_slot_decided(monkeypatch, tmp_path):
     assert all("instrument" in e for e in engine)
     stamps = [e["ts"] for e in body]
     assert stamps == sorted(stamps)
+
+
+def test_plan_gross_limit_clips_the_lower_priority_slot(tmp_path):
+    """Plan capital 10000, portfolio max_gross_exposure 12% (reduce) = 1200: sb (priority 5)
+    buys 10 x 50 = 500 first; sa's 10 x 100 = 1000 would make 1500, so it is clipped to the
+    700 left: 7 units."""
+    p = write_plan(tmp_path, """kind: schedule
+name: p
+capital: 10000
+risk_profile: plan_limits
+slots:
+  - {strategy: sa, allocation: 50%}
+  - {strategy: sb, allocation: 50%, priority: 5}
+""", {1: 1}, {1: 1}, extra_docs="""kind: risk_profile
+name: plan_limits
+limits:
+  portfolio: {max_gross_exposure: 12%}
+on_breach: {max_gross_exposure: reduce}
+---
+""")
+    res = ts.backtest(p)
+    entries = res.fills[res.fills["action"] == "entry"].set_index("slot")
+    assert entries.loc["sb", "units"] == 10.0
+    assert entries.loc["sa", "units"] == 7.0
+    assert res.risk["by_limit"] == {"plan:portfolio.max_gross_exposure": 1}
+    assert res.slots["sa"]["orders"] == 1 and res.slots["sb"]["orders"] == 1
+    assert 0 < res.slots["sa"]["time_in_market"] <= 1
