@@ -12,6 +12,8 @@ Alignment rules (docs/language.md, "Other instruments and higher timeframes"; do
 
   ``age@other`` is the seconds from the last bar of ``other`` that opened at or before this bar
   to this bar (NaN before its first bar), whatever the policy: it exposes the lag itself.
+  A coarser ``other`` compares by close instead of open (``close_shift``): its bar is as of
+  the strategy's bar that closes when it closes, and its default staleness is its own bar.
   :func:`stale_bars` says on which bars such inputs are NaN for want of a fresh bar.
 * ``close@1h`` — bars resampled left-closed, left-labelled (open=first, high=max, low=min,
   close=last, volume=sum); at bar t a higher-timeframe bar is visible only once it has closed,
@@ -75,6 +77,10 @@ def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, st
     strategy's own instrument. Other instruments are brought to the strategy's timeframe
     (resampled when finer); a coarser one is refused, since its bars close later than the
     strategy's and reading them bar by bar would look ahead.
+
+    Other instruments may be finer (resampled to the strategy's timeframe) or coarser: a
+    coarser bar lines up by its *close* (``close_shift``), visible from the strategy bar that
+    closes when it closes, never earlier.
     """
     plan = graph.plan
     runs = run_ids(plan)
@@ -100,11 +106,10 @@ def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, st
             continue
         if _tf_ns(other.timeframe) < tf_ns and tf_ns % _tf_ns(other.timeframe) == 0:
             out[inst_id] = resample(other, plan["timeframe"])
-        else:
-            raise _fail(f"close@{inst_id}: instrument '{inst_id}' has {other.timeframe} bars but strategy "
-                        f"'{plan['name']}' trades {plan['timeframe']} bars; a coarser bar closes later than "
-                        f"the strategy's, so reading it bar by bar would look ahead",
-                        f"give '{inst_id}' data at {plan['timeframe']} or finer")
+        elif _tf_ns(other.timeframe) < tf_ns:
+            raise _fail(f"close@{inst_id}: instrument '{inst_id}' has {other.timeframe} bars, which do not divide "
+                        f"strategy '{plan['name']}''s {plan['timeframe']} bars into whole bins",
+                        f"give '{inst_id}' data at {plan['timeframe']}, a divisor of it, or coarser")
     for run in runs:
         bars = out[run]
         if bars.timeframe and _tf_ns(bars.timeframe) != tf_ns:
@@ -126,14 +131,30 @@ def _tf_ns(tf: str) -> int:
 
 def alignment(plan: dict[str, Any], inst_id: str) -> tuple[str, int]:
     """How ``column@inst_id`` lines up with the strategy's bars: (``"asof"`` | ``"exact"``, the
-    oldest bar it may use in ns). ``exact`` is as-of with a maximum age of 0 (same timestamp)."""
+    oldest bar it may use in ns). ``exact`` is as-of with a maximum age of 0 (same timestamp).
+    The default age is one bar of the strategy's timeframe, or of the instrument's if coarser."""
     spec = next(i for i in instruments(plan) if i["id"] == inst_id)
     tf_ns = int(round(plan["timeframe_seconds"] * NS))
     mode = spec.get("alignment") or "asof"
     if mode == "exact":
         return mode, 0
     limit = spec.get("max_staleness")
-    return mode, tf_ns if limit is None else staleness_ns(limit, tf_ns)
+    return mode, tf_ns + close_shift(plan, inst_id) if limit is None else staleness_ns(limit, tf_ns)
+
+
+def instrument_tf_ns(plan: dict[str, Any], inst_id: str) -> int:
+    """The bar length of an instrument's data (its universe's ``timeframe``)."""
+    spec = next(i for i in instruments(plan) if i["id"] == inst_id)
+    tf = spec.get("timeframe")
+    return _tf_ns(str(tf)) if tf else int(round(plan["timeframe_seconds"] * NS))
+
+
+def close_shift(plan: dict[str, Any], inst_id: str) -> int:
+    """Nanoseconds added to a coarser instrument's bar times so that bars compare by close: its
+    bar (t, t + T) is as of the strategy's bar (s, s + S) when t + T <= s + S, i.e.
+    t + (T - S) <= s. Zero for an instrument at the strategy's timeframe or finer (resampled)."""
+    tf_ns = int(round(plan["timeframe_seconds"] * NS))
+    return max(0, instrument_tf_ns(plan, inst_id) - tf_ns)
 
 
 _STALE_BARS = re.compile(r"\s*([0-9]+)\s*bars?\s*")
@@ -164,11 +185,12 @@ def market_inputs(graph: Graph, bars: dict[str, LoadedBars], primary: str | None
         col = node.attr("column")
         if node.attr("instrument"):
             other = bars[node.attr("instrument")]
+            other_ts = other.ts + close_shift(plan, node.attr("instrument"))  # compare by close
             if col == "age":
-                out[node.key] = asof_age(prim.ts, other.ts)
+                out[node.key] = asof_age(prim.ts, other_ts)
             else:
                 _, max_age = alignment(plan, node.attr("instrument"))
-                out[node.key] = align_asof(prim.ts, other.ts, np.asarray(other.column(col), dtype=np.float64),
+                out[node.key] = align_asof(prim.ts, other_ts, np.asarray(other.column(col), dtype=np.float64),
                                            max_age)
         elif node.attr("timeframe"):
             htf = resample(prim, node.attr("timeframe"))
@@ -228,7 +250,7 @@ def stale_bars(graph: Graph, bars: dict[str, LoadedBars], primary: str | None = 
         if not inst or node.attr("column") == "age" or inst in out:
             continue
         _, max_age = alignment(plan, inst)
-        out[inst] = asof_index(prim.ts, bars[inst].ts, max_age) < 0
+        out[inst] = asof_index(prim.ts, bars[inst].ts + close_shift(plan, inst), max_age) < 0
     return dict(sorted(out.items()))
 
 

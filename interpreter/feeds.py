@@ -84,9 +84,17 @@ def _span(where: str) -> None:
 class FileFeed:
     def __init__(self, path: str | Path, *, timeframe: str | None = None, columns: dict | None = None,
                  policy: str = "fail", start=None, end=None, speed: float = 0.0,
-                 instrument: str | None = None) -> None:
+                 instrument: str | None = None, resample_to: str | None = None) -> None:
+        """``resample_to``: a strategy's timeframe; finer bars are gathered into it as backtest does."""
         self.path = str(path)
         self.bars = load_bars(path, timeframe=timeframe, columns=columns, policy=policy, start=start, end=end)
+        if resample_to and self.bars.timeframe:
+            from interpreter.data import resample
+            from interpreter.quality import parse_timeframe
+
+            src, dst = parse_timeframe(self.bars.timeframe), parse_timeframe(resample_to)
+            if src < dst and dst % src == 0:
+                self.bars = resample(self.bars, resample_to)
         self.speed = speed
         self.instrument = instrument
         self.source = {"kind": "file", "path": self.path, "sha256": self.bars.sha256, "speed": speed}

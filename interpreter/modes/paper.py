@@ -140,13 +140,14 @@ class AsOf:
     opened at or before it, if at most ``max_age`` ns old (0: the same timestamp, ``exact``);
     ``age`` is the seconds since that bar whatever its age (as ``feed.asof_age``)."""
 
-    def __init__(self, max_age_ns: int) -> None:
+    def __init__(self, max_age_ns: int, shift_ns: int = 0) -> None:
         self.max_age = max_age_ns
+        self.shift = shift_ns  # a coarser instrument's bars compare by close (``feed.close_shift``)
         self.last_ts: int | None = None
         self.last: dict[str, float] = {}
 
     def update(self, bar: Bar) -> None:
-        self.last_ts = bar.ts
+        self.last_ts = bar.ts + self.shift
         self.last = {"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close, "volume": bar.volume}
 
     def value(self, col: str, at: int) -> float:
@@ -256,7 +257,7 @@ class PaperSession:
     def __init__(self, graph: Graph, *, policy: str = "fail", log=None, primary: str | None = None,
                  engine=None) -> None:
         """``engine(market) -> Engine``: who builds the engine (a plan's slots share books and gates)."""
-        from interpreter.feed import alignment, primary_id
+        from interpreter.feed import alignment, close_shift, primary_id
 
         self.graph = graph
         plan = graph.plan
@@ -268,6 +269,8 @@ class PaperSession:
                                                                             instrument=self.primary)
         self.check = ArrivalCheck(self.tf_ns, policy)
         self.others: dict[str, AsOf] = {}
+        self.waiting: list[tuple[int, int, Bar]] = []  # other instruments' bars not yet visible (heap)
+        self._seq = 0
         self.htf: dict[str, HigherTimeframe] = {}
         self.inputs: list[tuple[str, str, Any]] = []
         self.stale_sources: list[AsOf] = []  # instruments whose price columns a formula reads
@@ -279,7 +282,8 @@ class PaperSession:
             col = node.attr("column")
             if node.attr("instrument"):
                 inst = node.attr("instrument")
-                self.others.setdefault(inst, AsOf(alignment(plan, inst)[1]))
+                if inst not in self.others:
+                    self.others[inst] = AsOf(alignment(plan, inst)[1], close_shift(plan, inst))
                 self.inputs.append((node.key, col, self.others[inst]))
                 if col != "age" and self.others[inst] not in self.stale_sources:
                     self.stale_sources.append(self.others[inst])
@@ -305,16 +309,35 @@ class PaperSession:
             self.engine.process(t)
         return t
 
+    def offer(self, bar: Bar) -> None:
+        """Another instrument's bar: it becomes visible when the strategy's bar it lines up with
+        is evaluated (a coarser bar by its close, ``feed.close_shift``)."""
+        import heapq
+
+        inst = bar.instrument
+        if inst not in self.others:
+            return
+        self._seq += 1
+        heapq.heappush(self.waiting, (bar.ts + self.others[inst].shift, self._seq, bar))
+
+    def _reveal(self, ts: int) -> None:
+        import heapq
+
+        while self.waiting and self.waiting[0][0] <= ts:
+            _, _, b = heapq.heappop(self.waiting)
+            self.others[b.instrument].update(b)
+
     def ingest(self, bar: Bar) -> int | None:
         """Evaluate the bar and append it to the market; the engine has not acted on it yet."""
         if bar.instrument not in (None, self.primary):
-            if bar.instrument in self.others:
-                self.others[bar.instrument].update(bar)
+            self.offer(bar)
             return None
         code = self.check.check(bar)
         if code is not None and code != "D110":
             self.skipped += 1
             return None
+        if self.waiting:
+            self._reveal(bar.ts)
         if self.primary in self.others:  # close@<own id>: the bar itself, as batch aligns it
             self.others[self.primary].update(bar)
         for h in self.htf.values():
@@ -383,6 +406,7 @@ def open_session(graph: Graph, feed, *, speed: float = 0.0, policy: str = "fail"
         else:
             path = spec["data_file"] if feed is None else feed
             primary_feed = feeds.FileFeed(path, timeframe=spec.get("timeframe"), columns=mapping or None,
+                                          resample_to=plan["timeframe"],
                                           policy=policy, speed=speed)
     else:
         primary_feed = feed
@@ -390,6 +414,7 @@ def open_session(graph: Graph, feed, *, speed: float = 0.0, policy: str = "fail"
     for inst in sorted(needed_instruments(graph) - {prim}):  # close@<own id> reads the primary feed
         o = by_id[inst]
         others.append(feeds.FileFeed(o["data_file"], timeframe=o.get("timeframe"), columns=o.get("columns") or None,
+                                     resample_to=plan["timeframe"],
                                      policy=policy, instrument=inst))
     session = PaperSession(graph, policy=policy, log=log, primary=prim)
     session.sources = [getattr(primary_feed, "source", {"kind": "custom"})] + [o.source for o in others]
@@ -398,11 +423,18 @@ def open_session(graph: Graph, feed, *, speed: float = 0.0, policy: str = "fail"
     if not others:
         return session, iter(primary_feed)
 
-    def keyed(it, rank):
-        for b in it:
-            yield (b.ts, rank, b)
+    from interpreter.feed import instrument_tf_ns
+    from interpreter.quality import parse_timeframe
 
-    merged = heapq.merge(*(keyed(o, 0) for o in others), keyed(primary_feed, 1), key=lambda x: (x[0], x[1]))
+    def keyed(it, rank, tf):  # bars arrive as they close (a coarser instrument interleaves by its close)
+        for b in it:
+            yield (b.ts + tf, rank, b)
+
+    def tf_of(o) -> int:
+        return parse_timeframe(o.bars.timeframe) if o.bars.timeframe else instrument_tf_ns(plan, o.instrument)
+
+    merged = heapq.merge(*(keyed(o, 0, tf_of(o)) for o in others),
+                         keyed(primary_feed, 1, session.tf_ns), key=lambda x: (x[0], x[1]))
     return session, (b for _, _, b in merged)
 
 

@@ -65,6 +65,7 @@ class PlanSession:
         self.run = run
         self.members: list[tuple[list[int], PaperSession, list[int]]] = []
         for graph, inst, local, build in members:
+            _refuse_finer(graph)
             gidx: list[int] = []
             sess = PaperSession(graph, policy=policy, primary=inst,
                                 engine=lambda market, build=build, gidx=gidx: build(market, gidx))
@@ -93,8 +94,8 @@ class PlanSession:
         self.last_ts = ts
         for _, sess, _ in self.members:
             for b in bars:
-                if b.instrument != sess.primary and b.instrument in sess.others:
-                    sess.others[b.instrument].update(b)
+                if b.instrument != sess.primary:
+                    sess.offer(b)
         got = []
         for _, sess, _ in self.members:
             t = None
@@ -128,6 +129,21 @@ class PlanSession:
         if self.kind == "schedule":
             return [(st["name"], g) for st, g in self.target.slots]
         return [(self.target.plan["name"], self.target)]
+
+
+def _refuse_finer(graph: Graph) -> None:
+    """A session on a shared timeline completes each time on its own bars' labels, so a finer
+    instrument's later bars inside a bin would arrive after the bin's time was done."""
+    from interpreter.feed import instrument_tf_ns, needed_instruments
+
+    tf = int(round(graph.plan["timeframe_seconds"] * NS))
+    for inst in sorted(needed_instruments(graph)):
+        if instrument_tf_ns(graph.plan, inst) < tf:
+            raise DslError([Diagnostic("U101", f"strategy '{graph.plan['name']}' reads '{inst}', whose bars are "
+                                       f"finer than its {graph.plan['timeframe']} bars; in a plan or a basket, "
+                                       "paper mode needs other instruments at the strategy's timeframe or "
+                                       "coarser", None, f"give '{inst}' {graph.plan['timeframe']} data in the "
+                                       "universe, or run the strategy on one instrument")])
 
 
 def plan_session(pg, *, policy: str = "fail", log=None) -> PlanSession:
