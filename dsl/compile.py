@@ -231,8 +231,11 @@ def _fold(n: ast.Expr, params: dict[str, float]) -> float | bool | None:
 def _canonical_doc(doc, cs: CheckedStrategy | None, fz) -> dict[str, Any]:
     """A document as data, formulas replaced by their canonical text (formatting never counts)."""
     data = doc.model.model_dump(mode="json")
-    if doc.kind == "strategy" and data.get("hedge") is None:
-        data.pop("hedge", None)  # fields added later leave the fingerprints of documents without them alone
+    if doc.kind == "strategy":  # fields added later leave the fingerprints of documents without them alone
+        if data.get("hedge") is None:
+            data.pop("hedge", None)
+        if not data["execution"].get("venue_increments"):
+            data["execution"].pop("venue_increments", None)
     if cs is not None:
         from dsl.english import canonical_formula
 
@@ -416,6 +419,8 @@ def compile_strategy(project: Project, name: str) -> Graph:
     }
     if s.hedge is not None:
         plan["hedge"] = s.hedge.model_dump(mode="json")
+    if not s.execution.venue_increments:
+        plan["execution"].pop("venue_increments", None)
     canon = {}
     used = list({d.ref: d for d in used}.values())
     for doc in used:

@@ -363,7 +363,9 @@ class _Builder:
                 ("commission", "each instrument's venue taker fee (see the universe) of notional per side"
                  if x.commission == "venue" else f"{pct(x.commission)} of notional per side"),
                 ("commission per unit", num(x.commission_per_unit)), ("minimum commission", num(x.min_commission)),
-                ("slippage", slip_words), ("spread", f"{pct(x.spread)} (half paid on each side)")]
+                ("slippage", slip_words), ("spread", f"{pct(x.spread)} (half paid on each side)"),
+                ("venue increments", "units rounded down to the instrument's lot size, fill prices to its tick "
+                 "size against the trader" if x.venue_increments else "not applied (any units and prices)")]
         return [Facts(rows), Para("Commission per order = max(commission × units × price + commission per unit "
                                   "× units, minimum commission).")]
 

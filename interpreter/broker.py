@@ -52,6 +52,19 @@ def fill_price(costs: Costs, ref: float, side: int, slip_distance: float) -> flo
     return p
 
 
+def to_tick(price: float, tick: float, side: int) -> float:
+    """A fill price on the venue's tick grid, against the trader: a buy rounds up, a sell down
+    (a price already on the grid, up to float noise, stays)."""
+    q = price / tick
+    k = math.ceil(q - 1e-9) if side > 0 else math.floor(q + 1e-9)
+    return round(k * tick, 12)
+
+
+def to_lot(units: float, lot: float) -> float:
+    """Units rounded toward zero to whole venue lots (the sign kept)."""
+    return round_units(units, lot, False)
+
+
 def commission(costs: Costs, units: float, price: float) -> float:
     u = abs(units)
     if u == 0.0:

@@ -32,7 +32,7 @@ import numpy as np
 
 from dsl.graph import Graph
 from interpreter.batch import eval_trade_nodes
-from interpreter.broker import Costs, commission, fill_price
+from interpreter.broker import Costs, commission, fill_price, to_lot, to_tick
 from interpreter.decisions import DecisionLog
 from interpreter.reasons import HoldReason
 from interpreter.risk import RiskGate
@@ -133,6 +133,16 @@ class Engine:
         self.hcosts = Costs.from_plan(plan, self.hedge["instrument"]) if self.hedge else None
         self.hunits = 0.0
         self.last_hclose = math.nan
+        self.hevents: list[tuple[int, float]] = []  # (bar, hedge units after) — a pair's second leg
+        # execution.venue_increments: the universe's lot and tick for each leg (None: not applied)
+        self.lot = self.tick = self.hlot = self.htick = None
+        if plan["execution"].get("venue_increments"):
+            spec = {i["id"]: i for i in plan["universe"]["instruments"]}
+            own = spec.get(self.instrument) or {}
+            self.lot, self.tick = own.get("lot_size"), own.get("tick_size")
+            if self.hedge:
+                self.hlot = spec[self.hedge["instrument"]].get("lot_size")
+                self.htick = spec[self.hedge["instrument"]].get("tick_size")
         self.orders = 0  # orders placed (entries, exits, risk flattens), filled or not
         self.deferred: list[tuple[int, int]] | None = None  # (trade row, bar): closed trades the gate hears of later
         self.sizer = Sizer(plan)
@@ -421,12 +431,21 @@ class Engine:
         s = self.m.slip
         return float(s[bar]) if s is not None else 0.0
 
+    def _price(self, costs: Costs, ref: float, side: int, slip: float, tick: float | None) -> float:
+        p = fill_price(costs, ref, side, slip)
+        return to_tick(p, tick, side) if tick else p
+
     def _execute(self, o: Order, t: int, ref: float) -> None:
         if o.action == "exit":
             self._close(t, ref, o.reason, o.decided)
             return
-        price = fill_price(self.costs, ref, o.side, self._slip(o.decided))
+        price = self._price(self.costs, ref, o.side, self._slip(o.decided), self.tick)
         units, reason = self.sizer.units_for(self, o, price)
+        if units and self.lot:
+            units = to_lot(units, self.lot)
+            if units == 0.0:
+                self._held(o.decided, HoldReason.SIZED_TO_ZERO, f"below the venue's lot size {self.lot:g}")
+                return
         if units == 0.0:
             self._held(o.decided, reason)
             return
@@ -438,16 +457,16 @@ class Engine:
                 self._held(o.decided, HoldReason.DATA_GAP,
                            f"hedge leg {self.hedge['instrument']} has no price at the fill bar")
                 return
-            hprice = fill_price(self.hcosts, href, -o.side, self._slip(o.decided) * href / ref)
+            hprice = self._price(self.hcosts, href, -o.side, self._slip(o.decided) * href / ref, self.htick)
         if self.gate.active:
             value = self.units * price
             others, gross_others = self.book.others(self)[:2] if self.multi else (0.0, 0.0)
             # a pair's order: its gross is both legs, its net the difference
             gross_price = price + self.hratio * hprice
             net_price = price - self.hratio * hprice if self.hedge else None
+            rounder = self.sizer.round if not self.lot else (lambda u: to_lot(self.sizer.round(u), self.lot))
             units, acted = self.gate.check_order(self._g(t), units, gross_price, self.cash + others + value,
-                                                 gross_others + abs(value), others + value, self.sizer.round,
-                                                 net_price)
+                                                 gross_others + abs(value), others + value, rounder, net_price)
             if units == 0.0:
                 first = acted[0]
                 self._held(o.decided, first.reason, first.detail, [(c.reason.label, c.detail) for c in acted[1:]])
@@ -460,11 +479,12 @@ class Engine:
         self.trade = tr
         self.fills.append(self._fill_row(t, o.decided, "entry", o.reason, units, price, ref, fee))
         if self.hedge:
-            tr.h_units = -self.hratio * units
+            tr.h_units = -self.hratio * units if not self.hlot else to_lot(-self.hratio * units, self.hlot)
             tr.h_price, tr.h_ref = hprice, href
             tr.h_commission = commission(self.hcosts, tr.h_units, hprice)
             self.cash -= tr.h_units * hprice + tr.h_commission
             self.hunits = tr.h_units
+            self.hevents.append((t, self.hunits))
             self.last_hclose = self._hedge_mark(t)
             self.fills.append(self._fill_row(t, o.decided, "entry", o.reason, tr.h_units, hprice, href,
                                              tr.h_commission, self.hedge["instrument"]))
@@ -478,7 +498,7 @@ class Engine:
     def _close(self, t: int, ref: float, reason: str, decided: int) -> None:
         tr = self.trade
         units = tr.units
-        price = fill_price(self.costs, ref, -tr.side, self._slip(decided))
+        price = self._price(self.costs, ref, -tr.side, self._slip(decided), self.tick)
         fee = commission(self.costs, units, price)
         self.cash += units * price - fee
         self.units = 0.0
@@ -568,10 +588,11 @@ class Engine:
         href = float((self.m.hedge_close if self.fill_on_close else self.m.hedge_open)[t])
         if href != href:
             href = self._hedge_mark(t if self.fill_on_close else t - 1)
-        hprice = fill_price(self.hcosts, href, tr.side, self._slip(decided) * href / ref)
+        hprice = self._price(self.hcosts, href, tr.side, self._slip(decided) * href / ref, self.htick)
         hfee = commission(self.hcosts, tr.h_units, hprice)
         self.cash += tr.h_units * hprice - hfee
         self.hunits = 0.0
+        self.hevents.append((t, 0.0))
         self.fills.append(self._fill_row(t, decided, "exit", reason, -tr.h_units, hprice, href, hfee,
                                          self.hedge["instrument"]))
         return href, hprice, hfee
@@ -744,9 +765,15 @@ class Engine:
             ev_units = np.array([e[2] for e in self.events])
             cash[has] = ev_cash[idx[has]]
             units[has] = ev_units[idx[has]]
-        if self.hedge:  # the hedge leg is -ratio x the primary units, marked at its last known close
+        if self.hedge:  # the hedge leg, marked at its last known close
             hc = _ffill(np.asarray(self.m.hedge_close[:n], dtype=np.float64))
-            value = units * self.m.close - self.hratio * units * hc
+            hunits = np.zeros(n)
+            if self.hevents:
+                bars = np.array([e[0] for e in self.hevents])
+                idx = np.searchsorted(bars, np.arange(n), side="right") - 1
+                has = idx >= 0
+                hunits[has] = np.array([e[1] for e in self.hevents])[idx[has]]
+            value = units * self.m.close + hunits * hc
             value[units == 0.0] = 0.0
             return cash + value, cash, units
         return cash + units * self.m.close, cash, units

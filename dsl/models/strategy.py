@@ -129,6 +129,8 @@ class Execution(Model):
     slippage: Annotated[Formula, BeforeValidator(_formula_text)] = Field(
         "0bps", description="'5bps' of price, or a price-distance formula such as '0.1 * atr(14)'")
     spread: Pct = Field(0.0, description="full quoted spread; half is paid on each side")
+    venue_increments: bool = Field(False, description="round order units down to the instrument's lot_size and "
+                                                      "fill prices to its tick_size, against the trader")
 
 
 class Hedge(Model):
