@@ -297,18 +297,38 @@ def _heat(r: float, scale: float) -> str:
     return f"background:#{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}" + (";color:#fff" if a > 0.6 else "")
 
 
-def trade_rows(result) -> tuple[list[list[str]], int]:
+def trade_rows(result) -> tuple[list[tuple[str, bool]], list[list[str]], int]:
+    """(columns as (header, numeric), rows, number of trades): the usual columns, with the slot
+    and instrument of a plan or basket first, and a pair's spread at entry and exit."""
     tr = result.trades
     if tr is None or len(tr) == 0:
-        return [], 0
+        return [], [], 0
+    tags = [c for c in ("slot", "instrument") if c in tr]
+    pair = "entry_spread" in tr
+    cols = [("#", True)] + [(c, False) for c in tags] + [
+        ("side", False), ("entry", False), ("entry price", True), ("units", True), ("exit", False),
+        ("exit price", True), ("commission", True), ("pnl", True), ("return", True), ("bars", True),
+        ("exit reason", False)]
+    if pair:
+        cols += [("hedge", False), ("spread in", True), ("spread out", True)]
     rows = []
     for row in tr.head(MAX_TRADE_ROWS).to_dict("records"):
         reason = row.get("exit_reason")
-        rows.append([str(row["trade"]), str(row["side"]), _time_text(row["entry_time"]), fmt(float(row["entry_price"]), "money"),
-                     fmt(float(row["units"])), _time_text(row["exit_time"]), fmt(float(row["exit_price"]), "money"),
-                     fmt(float(row["pnl"]), "money"), fmt(float(row["return"]), "pct"), str(row["bars_held"]),
-                     reason if isinstance(reason, str) else "open"])
-    return rows, len(tr)
+        cells = [str(row["trade"])] + [str(row[c]) for c in tags] + [
+            str(row["side"]), _time_text(row["entry_time"]), fmt(float(row["entry_price"]), "money"),
+            fmt(float(row["units"])), _time_text(row["exit_time"]), fmt(float(row["exit_price"]), "money"),
+            fmt(float(row["commission"]), "money"), fmt(float(row["pnl"]), "money"), fmt(float(row["return"]), "pct"),
+            str(row["bars_held"]), reason if isinstance(reason, str) else "open"]
+        if pair:
+            hedge = row.get("hedge_instrument")
+            cells += [hedge if isinstance(hedge, str) else "—", _pct_or_dash(row.get("entry_spread")),
+                      _pct_or_dash(row.get("exit_spread"))]
+        rows.append(cells)
+    return cols, rows, len(tr)
+
+
+def _pct_or_dash(v: Any) -> str:
+    return "—" if v is None or pd.isna(v) else f"{float(v) * 100:.3f}%"
 
 
 def _time_text(v: Any) -> str:
@@ -474,7 +494,7 @@ def render_report(result, explain_html: str | None = None, *, prices: pd.DataFra
     prices = prices if prices is not None else load_prices(result)
     equity_svg, dd_svg, islands = equity_charts(result)
     price_svg, price_island, price_note = price_chart(result, prices)
-    rows, n_trades = trade_rows(result)
+    trade_cols, rows, n_trades = trade_rows(result)
     style, appendix = _explain_parts(explain_html)
     m = result.metrics
     metrics = [(label, fmt(m.get(k), kind)) for k, label, kind in _METRICS if k in m]
@@ -482,7 +502,7 @@ def render_report(result, explain_html: str | None = None, *, prices: pd.DataFra
     period = (f"{result.data[0]['first']} to {result.data[0]['last']}" if result.data else "")
     return _template().render( r=result, period=period, metrics=metrics, equity_svg=equity_svg, dd_svg=dd_svg,
         price_svg=price_svg, price_note=price_note, islands=islands + price_island, monthly=monthly_returns(result),
-        trades=rows, n_trades=n_trades, max_rows=MAX_TRADE_ROWS, holds=hold_rows(result), risk=risk_section(result),
+        trades=rows, trade_cols=trade_cols, n_trades=n_trades, max_rows=MAX_TRADE_ROWS, holds=hold_rows(result), risk=risk_section(result),
         settings=json.dumps(result.settings, sort_keys=True, default=str), explain_style=style, appendix=appendix)
 
 
