@@ -65,6 +65,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--paper", action="store_true", help="also time the plan in paper mode (bar by bar)")
     args = ap.parse_args()
     n = args.days * 288
     tmp = Path(tempfile.mkdtemp(prefix="tradespec-plan-bench-"))
@@ -87,7 +88,7 @@ def main() -> int:
     for name in STRATEGIES:
         (tmp / "specs" / f"{name}.yaml").write_text("\n---\n".join(
             [d for d in docs if f"name: {name}\n" in d] + [universe]))
-    singles, plans = [], []
+    singles, plans, papers = [], [], []
     for _ in range(args.repeat):
         singles_t = 0.0
         for name in STRATEGIES:
@@ -105,11 +106,20 @@ def main() -> int:
         t0 = time.perf_counter()
         ts.backtest(pw / "plan.yaml")
         plans.append(time.perf_counter() - t0)
+        if args.paper:
+            t0 = time.perf_counter()
+            ts.paper(pw / "plan.yaml")
+            papers.append(time.perf_counter() - t0)
     s, p = statistics.median(singles), statistics.median(plans)
     print(f"{args.days} days of 5-minute bars, 4 instruments, 3 strategies ({n:,} bars per instrument)")
     print(f"sum of single-strategy backtests: {s:.2f} s")
     print(f"plan:                             {p:.2f} s")
     print(f"ratio plan / sum of singles:      {p / s:.2f}  (goal <= 1.5)")
+    if papers:
+        q = statistics.median(papers)
+        steps = n  # the four walks share their timestamps: one plan step per 5-minute bar
+        print(f"plan in paper mode:               {q:.2f} s  ({q / p:.2f}x the plan's backtest; "
+              f"{q / steps * 1e6:.0f} us per step of 4 instruments x 3 strategies)")
     return 0
 
 
