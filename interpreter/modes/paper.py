@@ -438,10 +438,9 @@ def open_session(graph: Graph, feed, *, speed: float = 0.0, policy: str = "fail"
     return session, (b for _, _, b in merged)
 
 
-def run_session(session: PaperSession, bars, *, on_bar=None, max_bars: int | None = None):
-    """Feed every bar, then finish and build the result exactly as backtest does."""
-    from interpreter.modes.backtest import finish
-
+def feed_bars(session, bars, on_bar=None, max_bars: int | None = None) -> bool:
+    """Feed ``bars`` to a session (``on_bar`` after each processed bar or plan step); False when
+    ``max_bars`` stopped it before the feed ended."""
     done = 0
     for bar in bars:
         t = session.on_bar(bar)
@@ -450,7 +449,15 @@ def run_session(session: PaperSession, bars, *, on_bar=None, max_bars: int | Non
             if on_bar is not None:
                 on_bar(session, t)
             if max_bars is not None and done >= max_bars:
-                break
+                return False
+    return True
+
+
+def run_session(session: PaperSession, bars, *, on_bar=None, max_bars: int | None = None):
+    """Feed every bar, then finish and build the result exactly as backtest does."""
+    from interpreter.modes.backtest import finish
+
+    feed_bars(session, bars, on_bar, max_bars)
     session.finish()
     return finish(session.graph, session.engine, session_data_rows(session), session.primary, "paper",
                   session.check.policy)

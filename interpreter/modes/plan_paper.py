@@ -236,16 +236,9 @@ def data_rows(session: PlanSession) -> list[dict[str, Any]]:
 
 
 def run_plan_session(session: PlanSession, bars, *, on_bar: Callable | None = None, max_bars: int | None = None):
-    done = 0
-    for bar in bars:
-        g = session.on_bar(bar)
-        if g is not None:
-            done += 1
-            if on_bar is not None:
-                on_bar(session, g)
-            if max_bars is not None and done >= max_bars:
-                break
-    else:
+    from interpreter.modes.paper import feed_bars
+
+    if feed_bars(session, bars, on_bar, max_bars):
         g = session.flush()
         if g is not None and on_bar is not None:
             on_bar(session, g)
