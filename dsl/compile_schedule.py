@@ -16,7 +16,7 @@ from dsl.check import Project
 from dsl.compile import _canonical_doc, compile_strategy, merged_risk_profile, risk_limits
 from dsl.errors import Diagnostic, DslError
 from dsl.graph import Graph, fingerprint
-from dsl.quantities import ZONES
+from dsl.quantities import ZONES, DailyAt
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,11 @@ def _flatten(project: Project, name: str, weight: float, prefix: str, out: list[
                 f"strategy is written for universe '{strat.model.universe}'", doc.span("slots", i, "universe"),
                 f"remove 'universe:' or write universe: {strat.model.universe} (a strategy's formulas are "
                 f"checked against its own universe)")])
+        if isinstance(slot.cadence, DailyAt) and strat.model.timeframe.seconds >= 86400:
+            raise DslError([Diagnostic(
+                "E203", f"slot {where}: cadence '{slot.cadence}' picks a time of day, but strategy "
+                f"'{slot.strategy}' trades {strat.model.timeframe} bars, which close only at midnight",
+                doc.span("slots", i, "cadence"), "remove the cadence (every bar), or use it with intraday bars")])
         window = None
         if slot.window is not None:
             w = slot.window
@@ -54,7 +59,8 @@ def _flatten(project: Project, name: str, weight: float, prefix: str, out: list[
                       "text": str(w)}
         out.append({"name": f"{prefix}{slot.strategy}",
                     "strategy": slot.strategy, "allocation": weight * slot.allocation,
-                    "cadence_seconds": slot.cadence.seconds if slot.cadence else None,
+                    "cadence_seconds": getattr(slot.cadence, "seconds", None),
+                    "cadence_daily_minutes": slot.cadence.time.utc_minutes if isinstance(slot.cadence, DailyAt) else None,
                     "cadence": str(slot.cadence) if slot.cadence else None, "window": window,
                     "priority": slot.priority, "source": where})
 

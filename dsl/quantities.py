@@ -77,6 +77,16 @@ class TimeOfDay:
 
 
 @dataclass(frozen=True)
+class DailyAt:
+    """A cadence of once a day: the first bar that closes at or after this time."""
+
+    time: TimeOfDay
+
+    def __str__(self) -> str:
+        return f"daily {self.time}"
+
+
+@dataclass(frozen=True)
 class Window:
     days: tuple[int, ...]  # 0 = Monday
     start: int  # minutes after midnight, inclusive
@@ -177,6 +187,22 @@ def parse_time_of_day(value: object) -> TimeOfDay:
     if len(parts) != 2:
         raise QuantityError(f"expected a time and zone like '00:00 UTC', got {value!r}")
     return TimeOfDay(_hhmm(parts[0]), _zone(parts[1]))
+
+
+def parse_cadence(value: object) -> "Duration | DailyAt":
+    """``'5m'`` (every 5 minutes of bar closes) or ``'daily 15:55 UTC'`` / ``'daily at 15:55 UTC'``."""
+    text = str(value).strip()
+    if text.lower().startswith("daily"):
+        rest = text[5:].strip()
+        rest = rest[2:].strip() if rest.lower().startswith("at") else rest
+        try:
+            return DailyAt(parse_time_of_day(rest))
+        except QuantityError as e:
+            raise QuantityError(f"expected 'daily HH:MM UTC', got {value!r}: {e}", "e.g. cadence: daily 15:55 UTC") from None
+    try:
+        return parse_duration(value)
+    except QuantityError as e:
+        raise QuantityError(str(e), "a duration like '1h', or once a day: 'daily 15:55 UTC'") from None
 
 
 def parse_window(value: object) -> Window:

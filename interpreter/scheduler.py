@@ -259,10 +259,12 @@ class PlanRun:
                 if self.plan_counts:  # the plan's max_open_positions counts every slot's positions
                     eng.gate.busy = sum(1 for s2 in slots for _, e in s2.engines
                                         if e.trade is not None or any(o.action == "entry" for o in e.pending))
-                if _on_cadence(s, int(eng.m.ts[t])):
+                if _on_cadence(s, eng.m, t):
                     eng._decide(t)
                 elif any(eng.m.entry[side][t] for side in eng.sides):
-                    eng._held(t, HoldReason.OFF_CADENCE, f"{s.name} decides every {s.settings['cadence']}")
+                    cad = s.settings["cadence"]
+                    eng._held(t, HoldReason.OFF_CADENCE,
+                              f"{s.name} decides {cad if cad.startswith('daily') else 'every ' + cad}")
         total = self.reserve
         gross_total = 0.0
         for s in slots:
@@ -327,11 +329,19 @@ def _net(made: list[tuple[str, Engine, int, int]]) -> None:
         eng.flush_closed()
 
 
-def _on_cadence(s: SlotRun, ts: int) -> bool:
+def _on_cadence(s: SlotRun, m, t: int) -> bool:
+    """Does slot ``s`` decide on bar t of market ``m``? Every N: the bar's close falls on a
+    multiple of N since the epoch. Daily at a time: the first bar whose close is at or after
+    that time of its UTC day (so a missing bar moves the decision to the next one)."""
+    close = int(m.ts[t]) + s.tf_ns
+    at = s.settings.get("cadence_daily_minutes")
+    if at is not None:
+        target = close - close % DAY_NS + at * 60 * NS
+        return close >= target and (t == 0 or int(m.ts[t - 1]) + s.tf_ns < target)
     cad = s.settings.get("cadence_seconds")
     if not cad:
         return True
-    return (ts + s.tf_ns) % int(round(cad * NS)) == 0
+    return close % int(round(cad * NS)) == 0
 
 
 def _window_check(settings: dict[str, Any], holidays: list[str], market, tf_ns: int):

@@ -45,7 +45,7 @@ Formula = Annotated[str, Field(min_length=1), WithJsonSchema(
 
 def _quantity(parser, schema: dict) -> Any:
     def validate(v: Any) -> Any:
-        if isinstance(v, (q.Duration, q.Bars, q.TimeOfDay, q.Window)):
+        if isinstance(v, (q.Duration, q.Bars, q.TimeOfDay, q.Window, q.DailyAt)):
             return v
         return parser(v)  # a QuantityError (a ValueError) becomes an E204 diagnostic
 
@@ -70,6 +70,9 @@ BarsOrDuration = Annotated[q.Bars | q.Duration, *_quantity(q.parse_bars_or_durat
 TimeOfDay = Annotated[q.TimeOfDay, *_quantity(q.parse_time_of_day, {
     "type": "string", "pattern": r"^[0-9]{1,2}:[0-9]{2} [A-Z]+$", "examples": ["00:00 UTC"]}),
     PlainSerializer(str, return_type=str)]
+
+Cadence = Annotated[q.Duration | q.DailyAt, *_quantity(q.parse_cadence, {
+    "type": "string", "examples": ["5m", "1h", "daily 15:55 UTC"]}), PlainSerializer(str, return_type=str)]
 
 Window = Annotated[q.Window, *_quantity(q.parse_window, {
     "type": "string", "examples": ["Mon-Fri 13:30-20:00 UTC"]}), PlainSerializer(str, return_type=str)]

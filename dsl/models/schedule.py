@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from dsl.models.common import Duration, Model, Name, Pct, SpecValueError, Window
+from dsl.models.common import Cadence, Model, Name, Pct, SpecValueError, Window
 
 
 class Slot(Model):
@@ -14,7 +14,8 @@ class Slot(Model):
     plan: Name | None = Field(None, description="another schedule run as one slot of this one")
     universe: Name | None = Field(None, description="overrides the strategy's universe")
     allocation: Pct
-    cadence: Duration | None = None
+    cadence: Cadence | None = Field(None, description="decide every N minutes/hours of bar closes ('15m'), or "
+                                                     "once a day ('daily 15:55 UTC'); default every bar")
     window: Window | None = None
     priority: int = 0
 

@@ -205,3 +205,58 @@ on_breach: {max_gross_exposure: reduce}
     assert res.risk["by_limit"] == {"plan:portfolio.max_gross_exposure": 1}
     assert res.slots["sa"]["orders"] == 1 and res.slots["sb"]["orders"] == 1
     assert 0 < res.slots["sa"]["time_in_market"] <= 1
+
+
+def test_a_daily_cadence_at_a_time(tmp_path):
+    """cadence 'daily 10:00 UTC' on hourly bars: a slot decides on the bar closing at 10:00 (the
+    09:00 bar) each day; when that bar is missing, on the first bar closing after 10:00. The
+    day-1 trade's exit waits for day 2's decision bar, so the next entry is on day 3."""
+    n = 24 * 3
+    rows = marks(flat(n, 100.0), {h: 1 for h in range(n)})  # an entry signal on every bar
+    write_bars(tmp_path / "a.csv", rows, H)
+    lines = (tmp_path / "a.csv").read_text().splitlines()
+    (tmp_path / "a.csv").write_text("\n".join(x for x in lines if not x.startswith("2024-01-02T09:00")) + "\n")
+    write_bars(tmp_path / "b.csv", flat(n, 50.0), H)
+    (tmp_path / "plan.yaml").write_text(
+        strategy("sa", "ua", sizing="{method: fixed_units, units: 1}").replace("exit: {long: volume == 2}",
+                                                                              "exit: {long: bars_in_trade >= 1}")
+        + strategy("sb", "ub") + universe("ua", "a.csv") + universe("ub", "b.csv") + """kind: schedule
+name: p
+capital: 10000
+slots:
+  - {strategy: sa, allocation: 50%, cadence: "daily at 10:00 UTC"}
+  - {strategy: sb, allocation: 50%}
+""")
+    res = ts.backtest(tmp_path / "plan.yaml")
+    entries = res.fills[(res.fills["action"] == "entry") & (res.fills["slot"] == "sa")]
+    exits = res.fills[(res.fills["action"] == "exit") & (res.fills["slot"] == "sa")]
+    assert [t.strftime("%d %H:%M") for t in entries["decided_time"]] == ["01 09:00", "03 09:00"]
+    assert [t.strftime("%d %H:%M") for t in exits["decided_time"]] == ["02 10:00"]  # 09:00 is missing
+    assert res.slots["sa"]["cadence"] == "daily 10:00 UTC"
+    held = res.slots["sa"]["hold_reasons"]
+    assert held["off_cadence"] > 60
+
+
+def test_a_daily_cadence_on_daily_bars_is_refused(tmp_path):
+    from dsl.errors import DslError
+
+    write_bars(tmp_path / "a.csv", flat(10, 100.0), "B")
+    write_bars(tmp_path / "b.csv", flat(10, 50.0), "B")
+    text = (strategy("sa", "ua") + strategy("sb", "ub") + universe("ua", "a.csv") + universe("ub", "b.csv")).replace(
+        "timeframe: 1h", "timeframe: 1d")
+    (tmp_path / "plan.yaml").write_text(text + """kind: schedule
+name: p
+capital: 10000
+slots:
+  - {strategy: sa, allocation: 50%, cadence: daily 15:55 UTC}
+  - {strategy: sb, allocation: 50%, cadence: 1d}
+""")
+    with pytest.raises(DslError) as err:
+        ts.backtest(tmp_path / "plan.yaml")
+    d = err.value.diagnostics[0]
+    assert d.code == "E203" and "close only at midnight" in d.message and d.span.line > 1
+    (tmp_path / "plan.yaml").write_text((tmp_path / "plan.yaml").read_text().replace("daily 15:55 UTC", "dayly 15:55"))
+    with pytest.raises(DslError) as err:
+        ts.backtest(tmp_path / "plan.yaml")
+    d = err.value.diagnostics[0]
+    assert d.code == "E204" and "expected a duration" in d.message and "daily 15:55 UTC" in d.hint
