@@ -219,6 +219,40 @@ def equity_charts(result) -> tuple[str, str, str]:
     return equity_svg, _svg("drawdown", 150, body2 + [overlay2], "drawdown from the running peak"), island1 + island2
 
 
+SLOT_COLOURS = ("#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037", "#455a64")
+
+
+def slot_section(result) -> tuple[list[list[str]], str]:
+    """A plan's slots: one row each (what it ran, its share, what it did) and their equity curves
+    in one chart (each slot's sub-book, rebalancing transfers included)."""
+    slots = getattr(result, "slots", None)
+    if not slots:
+        return [], ""
+    rows = []
+    for i, (name, s) in enumerate(slots.items()):
+        holds = sorted(s.get("hold_reasons", {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        rows.append([name, s["strategy"], fmt(s["allocation"], "pct"), s.get("cadence") or "every bar",
+                     str(s.get("orders", "")), str(s["trades"]), fmt(float(s["pnl"]), "money"),
+                     fmt(float(s["final_equity"]), "money"), fmt(float(s["transfers"]), "money"),
+                     fmt(float(s.get("avg_exposure", 0.0)), "pct"), fmt(float(s.get("time_in_market", 0.0)), "pct"),
+                     ", ".join(f"{k} {v}" for k, v in holds) or "—", SLOT_COLOURS[i % len(SLOT_COLOURS)]])
+    eq = result.equity
+    cols = [f"equity.{name}" for name in slots if f"equity.{name}" in eq]
+    if eq is None or len(eq) == 0 or not cols:
+        return rows, ""
+    t = _ns(eq["time"])
+    series = [eq[c].to_numpy(dtype=float) for c in cols]
+    lo = min(float(np.nanmin(v)) for v in series)
+    hi = max(float(np.nanmax(v)) for v in series)
+    fr = _Frame(int(t[0]), int(t[-1]), lo, hi, 240)
+    money = lambda x: f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"  # noqa: E731
+    body = fr.axes(money)
+    for i, v in enumerate(series):
+        bt, bv = _bucket(t, v)
+        body.append(f'<path d="{fr.path(bt, bv)}" class="line" style="stroke:{SLOT_COLOURS[i % len(SLOT_COLOURS)]}"/>')
+    return rows, _svg("slots", 240, body, "each slot's equity over time", hover=False)
+
+
 def price_chart(result, prices: pd.DataFrame | None) -> tuple[str, str, str]:
     """Price line (when a price series is known) with entry and exit markers; returns (svg, islands, note)."""
     tr = result.trades
@@ -495,6 +529,7 @@ def render_report(result, explain_html: str | None = None, *, prices: pd.DataFra
     equity_svg, dd_svg, islands = equity_charts(result)
     price_svg, price_island, price_note = price_chart(result, prices)
     trade_cols, rows, n_trades = trade_rows(result)
+    slot_rows, slot_svg = slot_section(result)
     style, appendix = _explain_parts(explain_html)
     m = result.metrics
     metrics = [(label, fmt(m.get(k), kind)) for k, label, kind in _METRICS if k in m]
@@ -502,7 +537,7 @@ def render_report(result, explain_html: str | None = None, *, prices: pd.DataFra
     period = (f"{result.data[0]['first']} to {result.data[0]['last']}" if result.data else "")
     return _template().render( r=result, period=period, metrics=metrics, equity_svg=equity_svg, dd_svg=dd_svg,
         price_svg=price_svg, price_note=price_note, islands=islands + price_island, monthly=monthly_returns(result),
-        trades=rows, trade_cols=trade_cols, n_trades=n_trades, max_rows=MAX_TRADE_ROWS, holds=hold_rows(result), risk=risk_section(result),
+        trades=rows, trade_cols=trade_cols, n_trades=n_trades, slot_rows=slot_rows, slot_svg=slot_svg, max_rows=MAX_TRADE_ROWS, holds=hold_rows(result), risk=risk_section(result),
         settings=json.dumps(result.settings, sort_keys=True, default=str), explain_style=style, appendix=appendix)
 
 

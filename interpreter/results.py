@@ -155,7 +155,7 @@ class Result:
             ("exp. shortfall 95%", pct(m["expected_shortfall_95"])),
             ("commission paid", f"{m['total_commission']:,.2f}"),
         ]
-        width = max(len(k) for k, _ in rows)
+        width = max([len(k) for k, _ in rows] + [len(f"slot {name}") for name in (getattr(self, "slots", None) or {})])
         lines = [f"{k:<{width}}  {v}" for k, v in rows]
         if self.holds:
             lines.append("hold reasons".ljust(width) + "  " + ", ".join(f"{k} {v}" for k, v in self.holds.items()))
@@ -166,6 +166,10 @@ class Result:
                 text += " (" + ", ".join(f"{k} {v}" for k, v in r["by_limit"].items()) + ")"
             text += f"; severity now {r['final_severity']}, worst {r['worst_severity']}"
             lines.append("risk".ljust(width) + "  " + text)
+        for name, s in (getattr(self, "slots", None) or {}).items():
+            lines.append(f"slot {name}".ljust(width) + f"  {s['strategy']} {s['allocation'] * 100:g}%: "
+                         f"P&L {s['pnl']:,.2f}, {s['trades']} trades, final equity {s['final_equity']:,.2f}, "
+                         f"in market {s.get('time_in_market', 0.0) * 100:.1f}% of the time")
         for note in self.notes:
             lines.append(f"note: {note}")
         return "\n".join(lines)

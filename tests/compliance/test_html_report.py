@@ -148,3 +148,15 @@ def test_read_back_from_a_results_folder(run, tmp_path):
     for sid in SECTIONS:
         assert f'id="{sid}"' in again
     assert external_references(again) == []
+
+
+def test_a_plan_report_shows_each_slot_and_the_whole(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    res = ts.backtest(root / "specs" / "schedules" / "stage4_multi.yaml")
+    html = ts.html_report(res, tmp_path / "plan.html").read_text(encoding="utf-8")
+    assert '<section id="slots">' in html and 'href="#slots"' in html and '<svg id="slots"' in html
+    for name, s in res.slots.items():
+        assert f"<td>{name}</td>" in html
+    assert "<th>slot</th>" in html  # the trades table names each trade's slot
+    text = res.summary()
+    assert all(f"slot {name}" in text for name in res.slots)
