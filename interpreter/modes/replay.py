@@ -76,6 +76,7 @@ class ReplayReport:
     fingerprint_ok: bool
     changed_documents: list[str]
     first_difference: dict[str, Any] | None = None
+    unit: str = "bars"  # a plan's or a basket's journal counts the times of its shared timeline
 
     def render(self) -> str:
         if not self.fingerprint_ok:
@@ -83,9 +84,9 @@ class ReplayReport:
             return (f"cannot verify: the spec's fingerprint differs from the journal's; changed: {docs}\n"
                     "replay it against the new spec with --spec to see what would differ")
         if self.identical:
-            return f"identical: {self.bars} bars, {self.events} events replayed to the same decisions"
+            return f"identical: {self.bars} {self.unit}, {self.events} events replayed to the same decisions"
         d = self.first_difference
-        lines = [f"diverged at bar {d['bar']} ({d['time']}), event {d['index']}:",
+        lines = [f"diverged at {self.unit[:-1]} {d['bar']} ({d['time']}), event {d['index']}:",
                  f"  recorded:   {d['recorded']}", f"  replayed:   {d['replayed']}"]
         if d.get("signals"):
             lines.append("  signals: " + ", ".join(f"{k} = {v}" for k, v in d["signals"].items()))
@@ -212,7 +213,7 @@ def verify_plan_replay(pg, path, key: bytes, *, results: bool = False):
     stopped = any(e.get("type") == "session_stop" for e in read.events)
     _, diff = pp.replay_steps(session, log, steps, final=stopped)
     events = sum(len(r) for _, r in steps)
-    report = ReplayReport(diff is None, session.timeline.n, events, True, [], diff)
+    report = ReplayReport(diff is None, session.timeline.n, events, True, [], diff, unit="times")
     if not results:
         return report
     session.feeds = pp.session_feeds(session.graphs(), header.get("policy", "fail"))
