@@ -181,3 +181,25 @@ def test_a_basket_strategy_runs_in_paper_mode_journaled_and_resumed(tmp_path):
     assert r.exit_code == 1 and "trades several instruments" in r.output and "Traceback" not in r.output
     with pytest.raises(DslError, match="--column applies to a strategy on one instrument"):
         ts.paper(BASKET, columns={"close": "Close"})
+
+
+def test_one_instrument_id_with_two_files_is_refused_in_paper(tmp_path):
+    """Two slots whose universes give instrument 'x' different files: backtest can run each slot
+    on its own file, but a paper session feeds each instrument once, so it refuses and says so."""
+    sys.path.insert(0, str(ROOT / "tests" / "interpreter"))
+    from conftest import flat, write_bars
+
+    write_bars(tmp_path / "a.csv", flat(30, 100.0), "1h")
+    write_bars(tmp_path / "b.csv", flat(30, 50.0), "1h")
+    docs = []
+    for name, uni, file in (("sa", "ua", "a.csv"), ("sb", "ub", "b.csv")):
+        docs.append(f"kind: strategy\nname: {name}\nuniverse: {uni}\ntimeframe: 1h\nentry: {{long: close > 0}}\n"
+                    f"exit: {{long: bars_in_trade >= 2}}\n")
+        docs.append(f"kind: universe\nname: {uni}\ninstruments:\n  - {{id: x, symbol: X, data: {file}, timeframe: 1h}}\n")
+    docs.append("kind: schedule\nname: p\ncapital: 10000\nslots:\n  - {strategy: sa, allocation: 50%}\n"
+                "  - {strategy: sb, allocation: 50%}\n")
+    (tmp_path / "plan.yaml").write_text("---\n".join(docs), encoding="utf-8")
+    assert len(ts.backtest(tmp_path / "plan.yaml").trades) > 0
+    r = CliRunner().invoke(app, ["paper", str(tmp_path / "plan.yaml"), "--journal", str(tmp_path / "j.jsonl")])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "instrument 'x' reads" in r.output and "slot 'sb'" in r.output and "one file per instrument id" in r.output
