@@ -440,7 +440,7 @@ def replay(journal: str | Path, *, spec: str | Path | None = None, key_file: str
                                        "run from the folder the session ran in, or pass --spec")])
         graph = compile_spec(recorded_spec, params=rec.header.get("params") or None)
         if rec.header.get("kind") in ("schedule", "basket"):
-            return rp.verify_plan_replay(graph, journal, loaded[0], results=results)
+            return rp.verify_plan_replay(graph, rec.header, read.events, results=results)
         report = rp.verify_replay(graph, rec)
         if results:
             return report, rp.replay_result(graph, rec)

@@ -167,6 +167,15 @@ def check_file(path, *, timeframe: str | None = None, columns: dict[str, str] | 
     return _load(path, timeframe, columns, policy, start, end, timestamp_format, max_findings)[1]
 
 
+def resample_if_finer(bars: LoadedBars, timeframe: str) -> LoadedBars:
+    """``bars`` resampled to ``timeframe`` when they are finer and divide it; else as they are
+    (coarser bars, or finer ones that do not divide it: the caller decides what that means)."""
+    if not bars.timeframe:
+        return bars
+    src, dst = parse_timeframe(bars.timeframe), parse_timeframe(timeframe)
+    return resample(bars, timeframe) if src < dst and dst % src == 0 else bars
+
+
 def resample(bars: LoadedBars, timeframe: str) -> LoadedBars:
     """Aggregate to a coarser ``timeframe``: left-closed, left-labelled bins aligned to the
     epoch (UTC midnight for days; Mondays for weeks); open=first, high=max, low=min,

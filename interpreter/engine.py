@@ -755,28 +755,32 @@ class Engine:
 
     def _equity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = self.m.n
-        cash = np.full(n, float(self.plan["capital"]))
-        units = np.zeros(n)
-        if self.events:
-            bars = np.array([e[0] for e in self.events])
-            idx = np.searchsorted(bars, np.arange(n), side="right") - 1
-            has = idx >= 0
-            ev_cash = np.array([e[1] for e in self.events])
-            ev_units = np.array([e[2] for e in self.events])
-            cash[has] = ev_cash[idx[has]]
-            units[has] = ev_units[idx[has]]
+        idx = _last_event([e[0] for e in self.events], n)
+        cash = _carry(idx, [e[1] for e in self.events], float(self.plan["capital"]))
+        units = _carry(idx, [e[2] for e in self.events], 0.0)
         if self.hedge:  # the hedge leg, marked at its last known close
             hc = _ffill(np.asarray(self.m.hedge_close[:n], dtype=np.float64))
-            hunits = np.zeros(n)
-            if self.hevents:
-                bars = np.array([e[0] for e in self.hevents])
-                idx = np.searchsorted(bars, np.arange(n), side="right") - 1
-                has = idx >= 0
-                hunits[has] = np.array([e[1] for e in self.hevents])[idx[has]]
+            hunits = _carry(_last_event([e[0] for e in self.hevents], n), [e[1] for e in self.hevents], 0.0)
             value = units * self.m.close + hunits * hc
             value[units == 0.0] = 0.0
             return cash + value, cash, units
         return cash + units * self.m.close, cash, units
+
+
+def _last_event(bars: list[int], n: int) -> np.ndarray:
+    """Per bar 0..n-1, the index of the last event at or before it (-1 before the first)."""
+    if not bars:
+        return np.full(n, -1)
+    return np.searchsorted(np.array(bars), np.arange(n), side="right") - 1
+
+
+def _carry(idx: np.ndarray, values: list[float], before: float) -> np.ndarray:
+    """Each bar's value after its last event (``before`` until the first): a step series."""
+    out = np.full(len(idx), before)
+    has = idx >= 0
+    if values:
+        out[has] = np.array(values)[idx[has]]
+    return out
 
 
 def _ffill(a: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ import numpy as np
 
 from dsl.errors import Diagnostic, DslError
 from dsl.graph import Graph
-from interpreter.data import LoadedBars, load_bars, resample
+from interpreter.data import LoadedBars, load_bars, resample, resample_if_finer
 
 NS = 1_000_000_000
 
@@ -74,13 +74,10 @@ def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, st
     """Load the primary instrument and every instrument a formula refers to.
 
     ``columns`` (our name -> the file's) overrides the universe's column mapping for the
-    strategy's own instrument. Other instruments are brought to the strategy's timeframe
-    (resampled when finer); a coarser one is refused, since its bars close later than the
-    strategy's and reading them bar by bar would look ahead.
-
-    Other instruments may be finer (resampled to the strategy's timeframe) or coarser: a
-    coarser bar lines up by its *close* (``close_shift``), visible from the strategy bar that
-    closes when it closes, never earlier.
+    strategy's own instrument, whose bars must be at the strategy's timeframe or finer
+    (resampled). Other instruments may be finer (resampled to the strategy's timeframe) or
+    coarser: a coarser bar lines up by its *close* (``close_shift``), visible from the
+    strategy bar that closes when it closes, never earlier.
     """
     plan = graph.plan
     runs = run_ids(plan)
@@ -102,22 +99,18 @@ def load_run_data(graph: Graph, data: dict[str, str | Path] | None = None, *, st
                                  policy=policy, start=start, end=end)
     tf_ns = int(round(plan["timeframe_seconds"] * NS))
     for inst_id, other in list(out.items()):
-        if inst_id in runs or not other.timeframe or _tf_ns(other.timeframe) == tf_ns:
+        if inst_id in runs:
             continue
-        if _tf_ns(other.timeframe) < tf_ns and tf_ns % _tf_ns(other.timeframe) == 0:
-            out[inst_id] = resample(other, plan["timeframe"])
-        elif _tf_ns(other.timeframe) < tf_ns:
+        out[inst_id] = resample_if_finer(other, plan["timeframe"])
+        if out[inst_id].timeframe and _tf_ns(out[inst_id].timeframe) < tf_ns:
             raise _fail(f"close@{inst_id}: instrument '{inst_id}' has {other.timeframe} bars, which do not divide "
                         f"strategy '{plan['name']}''s {plan['timeframe']} bars into whole bins",
                         f"give '{inst_id}' data at {plan['timeframe']}, a divisor of it, or coarser")
     for run in runs:
-        bars = out[run]
+        bars = out[run] = resample_if_finer(out[run], plan["timeframe"])
         if bars.timeframe and _tf_ns(bars.timeframe) != tf_ns:
-            if _tf_ns(bars.timeframe) < tf_ns and tf_ns % _tf_ns(bars.timeframe) == 0:
-                out[run] = resample(bars, plan["timeframe"])
-            else:
-                raise _fail(f"data for '{run}' has {bars.timeframe} bars but strategy '{plan['name']}' "
-                            f"trades {plan['timeframe']} bars", "use data at the strategy's timeframe or finer")
+            raise _fail(f"data for '{run}' has {bars.timeframe} bars but strategy '{plan['name']}' "
+                        f"trades {plan['timeframe']} bars", "use data at the strategy's timeframe or finer")
         if len(out[run]) == 0:
             raise _fail(f"no bars for '{run}' in the selected period", "widen --from/--to")
     return out

@@ -88,13 +88,10 @@ class FileFeed:
         """``resample_to``: a strategy's timeframe; finer bars are gathered into it as backtest does."""
         self.path = str(path)
         self.bars = load_bars(path, timeframe=timeframe, columns=columns, policy=policy, start=start, end=end)
-        if resample_to and self.bars.timeframe:
-            from interpreter.data import resample
-            from interpreter.quality import parse_timeframe
+        if resample_to:
+            from interpreter.data import resample_if_finer
 
-            src, dst = parse_timeframe(self.bars.timeframe), parse_timeframe(resample_to)
-            if src < dst and dst % src == 0:
-                self.bars = resample(self.bars, resample_to)
+            self.bars = resample_if_finer(self.bars, resample_to)
         self.speed = speed
         self.instrument = instrument
         self.source = {"kind": "file", "path": self.path, "sha256": self.bars.sha256, "speed": speed}

@@ -57,7 +57,7 @@ class PlanGate:
         acted = []
         for g in self.gates:
             if g is self.plan:
-                equity, gross, net = self.totals(price, units)
+                equity, gross, net = self.totals()
             units, a = g.check_order(t, units, price, equity, gross, net, round_units, net_price)
             acted += a
             if units == 0.0:
@@ -173,7 +173,6 @@ class PlanRun:
         self.pg = pg
         plan = pg.plan
         self.timeline = timeline
-        self.log = log
         self.view = (lambda tags, gidx=None: TaggedLog(log, tags, gidx)) if log is not None else (lambda *a, **k: None)
         capital = self.capital = float(plan["capital"])
         self.slots = [SlotRun(settings, graph, Book(capital * settings["allocation"]), None)
@@ -196,7 +195,7 @@ class PlanRun:
         self.lookback = int(plan["allocation"]["lookback"])
         self.netting = plan.get("netting", False)
 
-    def totals(self, price=None, units=None) -> tuple[float, float, float]:
+    def totals(self) -> tuple[float, float, float]:
         """The plan gate's view of the whole portfolio: (equity, gross, net)."""
         value = gross = 0.0
         for s in self.slots:

@@ -258,12 +258,13 @@ def plan_header(pg, session: PlanSession, spec: str | None, version: str) -> dic
     return header
 
 
-def _group(session: PlanSession, g: int, events: list) -> list[tuple[str, dict[str, Any]]]:
-    """A step's journal group: its bars (every instrument at that time), then what the plan did."""
+def _group(session: PlanSession, g: int | None, events: list) -> list[tuple[str, dict[str, Any]]]:
+    """A time's journal group: its bars (every instrument at that time; with the ``step`` when a
+    slot traded it), then what the plan did."""
     from interpreter.modes.live import bar_fields
 
-    group = [("bar", {**bar_fields(b, None), "step": g}) for b in session.flushed]
-    return group + events
+    step = {} if g is None else {"step": g}
+    return [("bar", {**bar_fields(b, None), **step}) for b in session.flushed] + events
 
 
 def run_plan_journaled(pg, journal_path: str | Path, key: bytes, key_id: str, *, feed=None, speed: float = 0.0,
@@ -276,7 +277,7 @@ def run_plan_journaled(pg, journal_path: str | Path, key: bytes, key_id: str, *,
     ``stop_after`` stops after that many new steps, leaving the session open as a crash would.
     """
     from interpreter import journal as jn
-    from interpreter.modes.live import BarLog, bar_fields
+    from interpreter.modes.live import BarLog
 
     path = Path(journal_path)
     log = BarLog()
@@ -294,14 +295,10 @@ def run_plan_journaled(pg, journal_path: str | Path, key: bytes, key_id: str, *,
         writer.start(plan_header(pg, session, spec, version))
 
     def write(g: int | None) -> None:
-        events = log.take()
-        if g is None:  # a time no slot trades: its bars only update other-instrument views
-            if session.flushed:
-                writer.append_many([("bar", bar_fields(b, None)) for b in session.flushed])
-                writer.commit()
-            return
-        writer.append_many(_group(session, g, events))
-        writer.commit()
+        group = _group(session, g, log.take())  # g None: a time no slot trades (bars for other views)
+        if group:
+            writer.append_many(group)
+            writer.commit()
 
     done = 0
     try:
@@ -339,9 +336,9 @@ def recorded_steps(events: list[dict[str, Any]]) -> list[tuple[list[dict[str, An
     """The journal as [(bar events of one time, the comparable events written after them)]."""
     from interpreter import journal as jn
     from interpreter.modes.live import _comparable
+    from interpreter.modes.replay import _SKIP as skip
 
     out: list[tuple[list[dict[str, Any]], list[tuple[str, str]]]] = []
-    skip = ("snapshot", "data_issue", "resumed", "recovered", "session_start", "session_stop")
     for e in events:
         kind = e.get("type")
         if kind == "bar":
@@ -379,14 +376,10 @@ def replay_steps(session: PlanSession, log, steps, *, final: bool) -> tuple[int 
     return last, None
 
 
-def _ts(text: str) -> int:
-    from interpreter.feeds import _ts as parse
-
-    return parse(text)
-
-
 def _replay_own(session: PlanSession, log, events: list[dict[str, Any]]) -> tuple[int | None, int | None]:
     """Rebuild a crashed plan session from its journal; the regenerated events must match."""
+    from interpreter.feeds import _ts
+
     steps = recorded_steps(events)
     last, diff = replay_steps(session, log, steps, final=False)
     if diff is not None:

@@ -196,21 +196,18 @@ def session_data_rows_from_header(session: PaperSession, rec: Recorded) -> list[
              "gaps": sum(1 for f in session.check.findings if f["code"] == "D110")}]
 
 
-def verify_plan_replay(pg, path, key: bytes, *, results: bool = False):
-    """A plan's journal replayed step by step through a fresh plan session (``plan_paper``)."""
-    from interpreter.modes.live import BarLog
+def verify_plan_replay(pg, header: dict[str, Any], events: list[dict[str, Any]], *, results: bool = False):
+    """A plan's (or basket's) journal events replayed time by time through a fresh session."""
     from interpreter.modes import plan_paper as pp
 
-    read = jn.read_journal(path, key)
-    header = next((e for e in read.events if e.get("type") == "session_start"), {})
-    steps = pp.recorded_steps(read.events)
+    steps = pp.recorded_steps(events)
     if pg.fingerprint != header.get("fingerprint"):
         report = ReplayReport(False, len(steps), 0, False, changed_documents(pg, header))
         return (report, None) if results else report
     log = BarLog()
     make = pp.plan_session if header.get("kind") == "schedule" else pp.basket_session
     session = make(pg, policy=header.get("policy", "fail"), log=log)
-    stopped = any(e.get("type") == "session_stop" for e in read.events)
+    stopped = any(e.get("type") == "session_stop" for e in events)
     _, diff = pp.replay_steps(session, log, steps, final=stopped)
     events = sum(len(r) for _, r in steps)
     report = ReplayReport(diff is None, session.timeline.n, events, True, [], diff, unit="times")
