@@ -203,3 +203,18 @@ def test_one_instrument_id_with_two_files_is_refused_in_paper(tmp_path):
     r = CliRunner().invoke(app, ["paper", str(tmp_path / "plan.yaml"), "--journal", str(tmp_path / "j.jsonl")])
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "instrument 'x' reads" in r.output and "slot 'sb'" in r.output and "one file per instrument id" in r.output
+
+
+def test_resume_refuses_a_journal_the_engine_no_longer_replays(tmp_path, monkeypatch):
+    """Same spec, different behaviour (here: an engine that never decides): resuming must stop
+    with the time that does not replay, not continue from a state that differs from the journal's."""
+    from interpreter.engine import Engine
+
+    journal = tmp_path / "plan.jsonl"
+    assert ts.paper_session(PLAN, journal, stop_after=3000) is None
+    monkeypatch.setattr(Engine, "_decide", lambda self, t: None)
+    with pytest.raises(DslError) as err:
+        ts.paper_session(PLAN, journal)
+    d = err.value.diagnostics[0]
+    assert d.code == "U101" and "does not replay to what the journal recorded" in d.message
+    assert "tradespec replay JOURNAL" in d.hint
